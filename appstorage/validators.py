@@ -1,0 +1,224 @@
+"""Small pure validators for configuration values.
+
+Each returns ``None`` when the value is fine, or a ``(problem, fix)`` pair that the
+configuration loader turns into an error naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+__all__ = [
+    "Problem",
+    "check_access_logs_bucket",
+    "check_account_id",
+    "check_bucket_name",
+    "check_cloudfront_distribution_arn",
+    "check_cors_origin",
+    "check_iam_role_arn",
+    "check_iam_role_name",
+    "check_kms_key_arn",
+    "check_name",
+    "check_organizational_unit",
+    "check_region",
+    "check_ssm_path",
+    "check_vpc_endpoint_id",
+    "known_regions",
+    "partition_of",
+]
+
+Problem = tuple[str, str] | None
+
+NAME_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+KMS_KEY_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"key/(?P<id>(?:mrk-)?[a-zA-Z0-9-]+)$"
+)
+CLOUDFRONT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$")
+IAM_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+IAM_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+VPCE_RE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
+SSM_PATH_RE = re.compile(r"^/[a-zA-Z0-9_.\-/]+$")
+OU_RE = re.compile(r"^(?:ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+ORIGIN_RE = re.compile(r"^https?://(?:\*\.)?[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?$")
+
+
+@functools.cache
+def _partitions() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Partitions and their regions, read from botocore's data without importing botocore."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - core dependency
+        raise RuntimeError("botocore is not installed; reinstall appstorage")
+    data_file = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
+    data = json.loads(data_file.read_text(encoding="utf-8"))
+    return tuple(
+        (p["id"], frozenset(r for r in p["regions"] if not r.endswith("-global")))
+        for p in data["partitions"]
+    )
+
+
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows, in every partition."""
+    return frozenset().union(*(regions for _, regions in _partitions()))
+
+
+def partition_of(region: str) -> str:
+    """The partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...) a known region belongs to."""
+    for partition, regions in _partitions():
+        if region in regions:
+            return partition
+    raise ValueError(f"unknown region {region!r}")
+
+
+def check_name(value: str, what: str) -> Problem:
+    if not NAME_RE.match(value):
+        return (
+            f"{what} {value!r} is not a valid name",
+            "use lowercase letters, digits and single hyphens, starting with a letter "
+            "and not ending with a hyphen (e.g. 'tattoo-directory')",
+        )
+    return None
+
+
+def check_region(value: str) -> Problem:
+    if value in known_regions():
+        return None
+    near = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
+    hint = f" (known regions with that prefix: {', '.join(near)})" if near else ""
+    return (
+        f"{value!r} is not an AWS region{hint}",
+        "use a region code such as 'us-east-1'; if the region is new, upgrade botocore",
+    )
+
+
+def check_account_id(value: str) -> Problem:
+    if not ACCOUNT_RE.match(value):
+        return (
+            f"account id {value!r} is not 12 digits",
+            "write the account id as a quoted string of exactly 12 digits, "
+            "e.g. \"111111111111\" (quote it so YAML keeps leading zeros)",
+        )
+    return None
+
+
+def check_organizational_unit(value: str) -> Problem:
+    if not OU_RE.match(value):
+        return (
+            f"{value!r} is not an organizational unit or root id",
+            "use an id such as 'ou-ab12-cd34ef56' or a root id such as 'r-ab12'",
+        )
+    return None
+
+
+def check_kms_key_arn(value: str, region: str) -> Problem:
+    match = KMS_KEY_ARN_RE.match(value)
+    if not match:
+        return (
+            f"{value!r} is not a KMS key ARN",
+            "use 'arn:aws:kms:<region>:<account>:key/<key-id>' (a key ARN, not an alias), "
+            "or 'ssm:/path' to resolve it per account and region",
+        )
+    if match["region"] != region:
+        return (
+            f"the key is in {match['region']} but is used in {region}",
+            f"give the ARN of a key in {region} (S3 and DynamoDB need a key in their own region)",
+        )
+    return None
+
+
+def check_bucket_name(value: str) -> Problem:
+    """S3 general purpose bucket naming rules (we also refuse dots: they break TLS)."""
+    if not 3 <= len(value) <= 63:
+        return (
+            f"bucket name {value!r} is {len(value)} characters; S3 allows 3 to 63",
+            "shorten the project or environment name, or set a shorter 'name_prefix'",
+        )
+    if not BUCKET_RE.match(value) or ".." in value or "." in value:
+        return (
+            f"bucket name {value!r} breaks S3 naming rules",
+            "use lowercase letters, digits and hyphens, starting and ending with a letter "
+            "or digit (no dots: they break virtual-hosted TLS)",
+        )
+    if value.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or value.endswith(
+        ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
+    ):
+        return (
+            f"bucket name {value!r} uses a prefix or suffix reserved by S3",
+            "choose a name that does not start with 'xn--'/'sthree-' or end with '-s3alias'",
+        )
+    return None
+
+
+def check_access_logs_bucket(value: str) -> Problem:
+    problem = check_bucket_name(value)
+    if problem is None:
+        return None
+    return (problem[0], "give the name of the log-storage module's access-log bucket, "
+            "or 'ssm:/path' to resolve it per account and region")
+
+
+def check_cloudfront_distribution_arn(value: str) -> Problem:
+    if not CLOUDFRONT_ARN_RE.match(value):
+        return (
+            f"{value!r} is not a CloudFront distribution ARN",
+            "use 'arn:aws:cloudfront::<account>:distribution/<ID>' or 'ssm:/path'",
+        )
+    return None
+
+
+def check_vpc_endpoint_id(value: str) -> Problem:
+    if not VPCE_RE.match(value):
+        return (
+            f"{value!r} is not a VPC endpoint id",
+            "use an id such as 'vpce-0123456789abcdef0' or 'ssm:/path'",
+        )
+    return None
+
+
+def check_iam_role_arn(value: str) -> Problem:
+    if not IAM_ROLE_ARN_RE.match(value):
+        return (
+            f"{value!r} is not an IAM role ARN",
+            "use 'arn:aws:iam::<account>:role/<name>'",
+        )
+    return None
+
+
+def check_iam_role_name(value: str) -> Problem:
+    if not IAM_ROLE_NAME_RE.match(value):
+        return (
+            f"{value!r} is not an IAM role name",
+            "use 1 to 64 characters from letters, digits and '+=,.@_-'",
+        )
+    return None
+
+
+def check_ssm_path(value: str) -> Problem:
+    if not SSM_PATH_RE.match(value) or "//" in value or len(value) > 2048:
+        return (
+            f"'ssm:{value}' is not a valid SSM parameter path",
+            "write 'ssm:/a/b/c' with letters, digits and '_.-/' only",
+        )
+    return None
+
+
+def check_cors_origin(value: str) -> Problem:
+    if not value:
+        return ("a CORS origin is empty", "remove the empty entry or write 'https://host'")
+    if value == "*":
+        return (
+            "'*' would let any web site read and upload objects",
+            "list the exact origins, e.g. 'https://tattoo.example.com'",
+        )
+    if not ORIGIN_RE.match(value):
+        return (
+            f"CORS origin {value!r} is not 'scheme://host[:port]'",
+            "write it without a path or trailing slash, e.g. 'https://tattoo.example.com'",
+        )
+    return None

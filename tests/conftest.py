@@ -1,0 +1,54 @@
+"""Shared fixtures: the bundled configuration and a real moto server on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from appstorage.config import Config, load_config
+
+# botocore must never find real credentials or reach AWS from the tests.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def bundled_config() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's HTTP server on a free 127.0.0.1 port for the whole session; yields its URL.
+
+    Tests that need isolation call :func:`reset_moto` (POST /moto-api/reset) first.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def reset_moto(endpoint: str) -> None:
+    """Forget every resource moto holds (its documented reset API)."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        response.read()
+
+
+@pytest.fixture
+def moto_endpoint(moto_server: str) -> str:
+    """A freshly reset moto server URL."""
+    reset_moto(moto_server)
+    return moto_server
