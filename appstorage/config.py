@@ -287,18 +287,22 @@ class _Reader:
             return default
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
-            self.error(self.field(key), f"expected {kind.__name__}, got {_kind(value)}",
-                       f"write a {_describe(kind)}")
+            self.error(
+                self.field(key), f"expected {kind.__name__}, got {_kind(value)}", f"write a {_describe(kind)}"
+            )
             return default
-        return value
+        return value  # type: ignore[no-any-return]
 
     def integer(self, data: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
         value = data.get(key, default)
         if value is None:
             return default
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-            self.error(self.field(key), f"{value!r} is not a whole number from {lo} to {hi}",
-                       f"write a whole number from {lo} to {hi}")
+            self.error(
+                self.field(key),
+                f"{value!r} is not a whole number from {lo} to {hi}",
+                f"write a whole number from {lo} to {hi}",
+            )
             return default
         return value
 
@@ -309,7 +313,9 @@ class _Reader:
             return default
         return value
 
-    def strings(self, data: dict[str, Any], key: str, check: Callable[[str], v.Problem] | None = None) -> tuple[str, ...]:
+    def strings(
+        self, data: dict[str, Any], key: str, check: Callable[[str], v.Problem] | None = None
+    ) -> tuple[str, ...]:
         value = data.get(key)
         if value is None:
             return ()
@@ -320,7 +326,11 @@ class _Reader:
         for i, item in enumerate(value):
             where = self.field(f"{key}[{i}]")
             if not isinstance(item, str):
-                fix = "quote it: YAML reads unquoted digits as a number" if isinstance(item, int) else "write a string"
+                fix = (
+                    "quote it: YAML reads unquoted digits as a number"
+                    if isinstance(item, int)
+                    else "write a string"
+                )
                 self.error(where, f"expected a string, got {_kind(item)} {item!r}", fix)
                 continue
             if check is not None and self.problem(where, check(item)):
@@ -341,8 +351,11 @@ class _Reader:
         out: dict[str, str] = {}
         for k, val in value.items():
             if not isinstance(k, str) or not isinstance(val, str) or not 1 <= len(k) <= 128 or len(val) > 256:
-                self.error(self.field(key, str(k)), "tag keys and values must be strings (1-128 / 0-256 chars)",
-                           "quote the value")
+                self.error(
+                    self.field(key, str(k)),
+                    "tag keys and values must be strings (1-128 / 0-256 chars)",
+                    "quote the value",
+                )
                 continue
             if k.lower().startswith("aws:"):
                 self.error(self.field(key, k), "tag keys starting with 'aws:' are reserved", "rename the tag")
@@ -352,8 +365,15 @@ class _Reader:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
 
 
 def _describe(kind: type) -> str:
@@ -363,7 +383,9 @@ def _describe(kind: type) -> str:
 # --------------------------------------------------------------------------- sections
 
 
-def _parameter_value(r: _Reader, key: str, raw: Any, region: str, replica_region: str) -> ParameterValue | None:
+def _parameter_value(
+    r: _Reader, key: str, raw: Any, region: str, replica_region: str
+) -> ParameterValue | None:
     where = r.field(key)
     if not isinstance(raw, str) or not raw:
         r.error(where, f"expected a string, got {_kind(raw)}", "write a literal value or 'ssm:/path'")
@@ -395,15 +417,21 @@ def _parameters(r: _Reader, raw: Any, env: dict[str, Any]) -> dict[str, Paramete
         if value is not None:
             out[key] = value
     if env.get("replication") and "ReplicaKmsKeyArn" not in out and "ReplicaKmsKeyArn" not in data:
-        r.error(r.field("ReplicaKmsKeyArn"), "replication is on but no replica key is given",
-                "add the replica region's KMS key ARN or its 'ssm:/path' (readable in the primary region)")
+        r.error(
+            r.field("ReplicaKmsKeyArn"),
+            "replication is on but no replica key is given",
+            "add the replica region's KMS key ARN or its 'ssm:/path' (readable in the primary region)",
+        )
     for base in REGIONAL_PARAMETERS:
         value = out.get(base)
         twin = f"Replica{base}"
         if value is not None and not value.ssm and twin not in data:
-            r.error(r.field(twin), f"{base} is a literal, so the replica region needs its own value",
-                    f"add {twin} (the value in {replica}), or make {base} an 'ssm:/path' that exists "
-                    "in both regions")
+            r.error(
+                r.field(twin),
+                f"{base} is a literal, so the replica region needs its own value",
+                f"add {twin} (the value in {replica}), or make {base} an 'ssm:/path' that exists "
+                "in both regions",
+            )
     return out
 
 
@@ -411,7 +439,11 @@ def _table(r: _Reader, raw: Any) -> TableSettings:
     d = r.mapping(raw, ("pitr_recovery_period_days", "ttl_attribute", "contributor_insights"))
     ttl = d.get("ttl_attribute")
     if ttl is not None and (not isinstance(ttl, str) or not 1 <= len(ttl) <= 255):
-        r.error(r.field("ttl_attribute"), f"{ttl!r} is not an attribute name", "write a name of 1 to 255 characters")
+        r.error(
+            r.field("ttl_attribute"),
+            f"{ttl!r} is not an attribute name",
+            "write a name of 1 to 255 characters",
+        )
         ttl = None
     return TableSettings(
         pitr_recovery_period_days=r.integer(d, "pitr_recovery_period_days", 35, 1, 35) or 35,
@@ -431,26 +463,44 @@ def _images(r: _Reader, raw: Any) -> ImagesSettings:
 
 
 def _operation_preferences(r: _Reader, raw: Any) -> OperationPreferences:
-    keys = ("region_concurrency_type", "region_order", "failure_tolerance_count",
-            "failure_tolerance_percentage", "max_concurrent_count", "max_concurrent_percentage",
-            "concurrency_mode")
+    keys = (
+        "region_concurrency_type",
+        "region_order",
+        "failure_tolerance_count",
+        "failure_tolerance_percentage",
+        "max_concurrent_count",
+        "max_concurrent_percentage",
+        "concurrency_mode",
+    )
     d = r.mapping(raw, keys)
     prefs = OperationPreferences(
-        region_concurrency_type=r.choice(d, "region_concurrency_type", ("SEQUENTIAL", "PARALLEL"), "SEQUENTIAL"),
+        region_concurrency_type=r.choice(
+            d, "region_concurrency_type", ("SEQUENTIAL", "PARALLEL"), "SEQUENTIAL"
+        ),
         region_order=r.strings(d, "region_order", v.check_region),
         failure_tolerance_count=r.integer(d, "failure_tolerance_count", None, 0, 10_000),
         failure_tolerance_percentage=r.integer(d, "failure_tolerance_percentage", None, 0, 100),
         max_concurrent_count=r.integer(d, "max_concurrent_count", None, 1, 10_000),
         max_concurrent_percentage=r.integer(d, "max_concurrent_percentage", None, 1, 100),
-        concurrency_mode=r.choice(d, "concurrency_mode",
-                                  ("STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"), "STRICT_FAILURE_TOLERANCE"),
+        concurrency_mode=r.choice(
+            d,
+            "concurrency_mode",
+            ("STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"),
+            "STRICT_FAILURE_TOLERANCE",
+        ),
     )
     if prefs.failure_tolerance_count is not None and prefs.failure_tolerance_percentage is not None:
-        r.error(r.field("failure_tolerance_percentage"), "failure tolerance is given both as a count and a percentage",
-                "keep only one of failure_tolerance_count and failure_tolerance_percentage")
+        r.error(
+            r.field("failure_tolerance_percentage"),
+            "failure tolerance is given both as a count and a percentage",
+            "keep only one of failure_tolerance_count and failure_tolerance_percentage",
+        )
     if prefs.max_concurrent_count is not None and prefs.max_concurrent_percentage is not None:
-        r.error(r.field("max_concurrent_percentage"), "max concurrency is given both as a count and a percentage",
-                "keep only one of max_concurrent_count and max_concurrent_percentage")
+        r.error(
+            r.field("max_concurrent_percentage"),
+            "max concurrency is given both as a count and a percentage",
+            "keep only one of max_concurrent_count and max_concurrent_percentage",
+        )
     if (
         prefs.concurrency_mode == "STRICT_FAILURE_TOLERANCE"
         and prefs.max_concurrent_count is not None
@@ -458,11 +508,13 @@ def _operation_preferences(r: _Reader, raw: Any) -> OperationPreferences:
         and prefs.max_concurrent_count > (prefs.failure_tolerance_count or 0) + 1
     ):
         tolerance = prefs.failure_tolerance_count or 0
-        r.error(r.field("max_concurrent_count"),
-                f"{prefs.max_concurrent_count} is above failure tolerance + 1 ({tolerance + 1}), which "
-                "CloudFormation refuses under STRICT_FAILURE_TOLERANCE",
-                f"lower max_concurrent_count to {tolerance + 1}, raise failure_tolerance_count to "
-                f"{prefs.max_concurrent_count - 1}, or set concurrency_mode: SOFT_FAILURE_TOLERANCE")
+        r.error(
+            r.field("max_concurrent_count"),
+            f"{prefs.max_concurrent_count} is above failure tolerance + 1 ({tolerance + 1}), which "
+            "CloudFormation refuses under STRICT_FAILURE_TOLERANCE",
+            f"lower max_concurrent_count to {tolerance + 1}, raise failure_tolerance_count to "
+            f"{prefs.max_concurrent_count - 1}, or set concurrency_mode: SOFT_FAILURE_TOLERANCE",
+        )
     return prefs
 
 
@@ -470,7 +522,9 @@ def _overrides(r: _Reader, raw: Any, env: dict[str, Any]) -> tuple[ParameterOver
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        r.error(r.field(), f"expected a list, got {_kind(raw)}", "write a list of {accounts, regions, parameters}")
+        r.error(
+            r.field(), f"expected a list, got {_kind(raw)}", "write a list of {accounts, regions, parameters}"
+        )
         return ()
     regions = {env.get("primary_region"), env.get("replica_region")}
     out = []
@@ -481,16 +535,24 @@ def _overrides(r: _Reader, raw: Any, env: dict[str, Any]) -> tuple[ParameterOver
             regs = r.strings(d, "regions", v.check_region)
             for j, reg in enumerate(regs):
                 if reg not in regions:
-                    r.error(r.field(f"regions[{j}]"), f"{reg} is neither the primary nor the replica region",
-                            f"use {' or '.join(sorted(str(x) for x in regions))}")
+                    r.error(
+                        r.field(f"regions[{j}]"),
+                        f"{reg} is neither the primary nor the replica region",
+                        f"use {' or '.join(sorted(str(x) for x in regions))}",
+                    )
             if not accounts and not regs:
-                r.error(r.field(), "an override must name accounts, regions or both",
-                        "add 'accounts: [...]' and/or 'regions: [...]'")
+                r.error(
+                    r.field(),
+                    "an override must name accounts, regions or both",
+                    "add 'accounts: [...]' and/or 'regions: [...]'",
+                )
             with r.at("parameters"):
                 pd = r.mapping(d.get("parameters"), PARAMETER_NAMES)
                 params = {}
                 for key, val in pd.items():
-                    pv = _parameter_value(r, key, val, env.get("primary_region", ""), env.get("replica_region", ""))
+                    pv = _parameter_value(
+                        r, key, val, env.get("primary_region", ""), env.get("replica_region", "")
+                    )
                     if pv is not None:
                         params[key] = pv
             out.append(ParameterOverride(parameters=params, accounts=accounts, regions=regs))
@@ -498,9 +560,19 @@ def _overrides(r: _Reader, raw: Any, env: dict[str, Any]) -> tuple[ParameterOver
 
 
 def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
-    keys = ("permission_model", "accounts", "organizational_units", "account_filter_type", "call_as",
-            "administration_role_arn", "execution_role_name", "auto_deployment", "operation_preferences",
-            "template_bucket", "overrides")
+    keys = (
+        "permission_model",
+        "accounts",
+        "organizational_units",
+        "account_filter_type",
+        "call_as",
+        "administration_role_arn",
+        "execution_role_name",
+        "auto_deployment",
+        "operation_preferences",
+        "template_bucket",
+        "overrides",
+    )
     d = r.mapping(raw, keys)
     model = r.choice(d, "permission_model", ("SELF_MANAGED", "SERVICE_MANAGED"), "SELF_MANAGED")
     accounts = r.strings(d, "accounts", v.check_account_id)
@@ -508,19 +580,23 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
     filter_type = r.choice(d, "account_filter_type", ("NONE", "INTERSECTION", "DIFFERENCE", "UNION"), "NONE")
     call_as = r.choice(d, "call_as", ("SELF", "DELEGATED_ADMIN"), "SELF")
     admin = d.get("administration_role_arn")
-    if admin is not None and (not isinstance(admin, str) or r.problem(r.field("administration_role_arn"),
-                                                                      v.check_iam_role_arn(str(admin)))):
+    if admin is not None and (
+        not isinstance(admin, str)
+        or r.problem(r.field("administration_role_arn"), v.check_iam_role_arn(str(admin)))
+    ):
         admin = None
     execution = r.typed(d, "execution_role_name", str, "AWSCloudFormationStackSetExecutionRole")
     r.problem(r.field("execution_role_name"), v.check_iam_role_name(execution))
     bucket = d.get("template_bucket")
-    if bucket is not None and (not isinstance(bucket, str) or r.problem(r.field("template_bucket"),
-                                                                         v.check_bucket_name(str(bucket)))):
+    if bucket is not None and (
+        not isinstance(bucket, str) or r.problem(r.field("template_bucket"), v.check_bucket_name(str(bucket)))
+    ):
         bucket = None
     with r.at("auto_deployment"):
         ad = r.mapping(d.get("auto_deployment"), ("enabled", "retain_stacks_on_account_removal"))
-        auto = AutoDeployment(r.typed(ad, "enabled", bool, True),
-                              r.typed(ad, "retain_stacks_on_account_removal", bool, True))
+        auto = AutoDeployment(
+            r.typed(ad, "enabled", bool, True), r.typed(ad, "retain_stacks_on_account_removal", bool, True)
+        )
     with r.at("operation_preferences"):
         prefs = _operation_preferences(r, d.get("operation_preferences"))
     with r.at("overrides"):
@@ -528,51 +604,99 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
 
     if model == "SELF_MANAGED":
         if not accounts:
-            r.error(r.field("accounts"), "SELF_MANAGED stack sets need target accounts",
-                    "list the 12-digit account ids: accounts: [\"111111111111\"]")
+            r.error(
+                r.field("accounts"),
+                "SELF_MANAGED stack sets need target accounts",
+                'list the 12-digit account ids: accounts: ["111111111111"]',
+            )
         for key in ("organizational_units", "auto_deployment"):
             if d.get(key):
-                r.error(r.field(key), f"{key} needs permission_model: SERVICE_MANAGED",
-                        f"remove {key} or set permission_model: SERVICE_MANAGED")
+                r.error(
+                    r.field(key),
+                    f"{key} needs permission_model: SERVICE_MANAGED",
+                    f"remove {key} or set permission_model: SERVICE_MANAGED",
+                )
         if call_as == "DELEGATED_ADMIN":
-            r.error(r.field("call_as"), "DELEGATED_ADMIN works only with SERVICE_MANAGED stack sets",
-                    "set call_as: SELF or permission_model: SERVICE_MANAGED")
+            r.error(
+                r.field("call_as"),
+                "DELEGATED_ADMIN works only with SERVICE_MANAGED stack sets",
+                "set call_as: SELF or permission_model: SERVICE_MANAGED",
+            )
         if filter_type != "NONE":
-            r.error(r.field("account_filter_type"), "account filters apply to organizational unit targets",
-                    "remove account_filter_type or set permission_model: SERVICE_MANAGED")
+            r.error(
+                r.field("account_filter_type"),
+                "account filters apply to organizational unit targets",
+                "remove account_filter_type or set permission_model: SERVICE_MANAGED",
+            )
     else:
         if not ous:
-            r.error(r.field("organizational_units"), "SERVICE_MANAGED stack sets need target OUs",
-                    "list OU ids: organizational_units: [ou-ab12-cd34ef56]")
+            r.error(
+                r.field("organizational_units"),
+                "SERVICE_MANAGED stack sets need target OUs",
+                "list OU ids: organizational_units: [ou-ab12-cd34ef56]",
+            )
         if admin is not None:
-            r.error(r.field("administration_role_arn"), "SERVICE_MANAGED stack sets use service-linked roles",
-                    "remove administration_role_arn")
+            r.error(
+                r.field("administration_role_arn"),
+                "SERVICE_MANAGED stack sets use service-linked roles",
+                "remove administration_role_arn",
+            )
         if accounts and filter_type == "NONE":
-            r.error(r.field("accounts"), "with OU targets, accounts only work with an account filter",
-                    "set account_filter_type: INTERSECTION, DIFFERENCE or UNION, or remove accounts")
+            r.error(
+                r.field("accounts"),
+                "with OU targets, accounts only work with an account filter",
+                "set account_filter_type: INTERSECTION, DIFFERENCE or UNION, or remove accounts",
+            )
         if filter_type != "NONE" and not accounts:
-            r.error(r.field("account_filter_type"), f"{filter_type} needs accounts to filter by",
-                    "add accounts: [...] or set account_filter_type: NONE")
+            r.error(
+                r.field("account_filter_type"),
+                f"{filter_type} needs accounts to filter by",
+                "add accounts: [...] or set account_filter_type: NONE",
+            )
         for i, o in enumerate(overrides):
             if o.accounts and not set(o.accounts) <= set(accounts):
-                r.error(r.field(f"overrides[{i}].accounts"),
-                        "per-account overrides under SERVICE_MANAGED need those accounts in 'accounts'",
-                        "list them in accounts with account_filter_type: INTERSECTION or UNION")
+                r.error(
+                    r.field(f"overrides[{i}].accounts"),
+                    "per-account overrides under SERVICE_MANAGED need those accounts in 'accounts'",
+                    "list them in accounts with account_filter_type: INTERSECTION or UNION",
+                )
     if model == "SELF_MANAGED":
         for i, o in enumerate(overrides):
             extra = sorted(set(o.accounts) - set(accounts))
             if extra:
-                r.error(r.field(f"overrides[{i}].accounts"), f"{', '.join(extra)} is not a target account",
-                        "add it to deployment.accounts or remove it from the override")
+                r.error(
+                    r.field(f"overrides[{i}].accounts"),
+                    f"{', '.join(extra)} is not a target account",
+                    "add it to deployment.accounts or remove it from the override",
+                )
     return Deployment(
-        permission_model=model, accounts=accounts, organizational_units=ous, account_filter_type=filter_type,
-        call_as=call_as, administration_role_arn=admin, execution_role_name=execution, auto_deployment=auto,
-        operation_preferences=prefs, template_bucket=bucket, overrides=overrides,
+        permission_model=model,
+        accounts=accounts,
+        organizational_units=ous,
+        account_filter_type=filter_type,
+        call_as=call_as,
+        administration_role_arn=admin,
+        execution_role_name=execution,
+        auto_deployment=auto,
+        operation_preferences=prefs,
+        template_bucket=bucket,
+        overrides=overrides,
     )
 
 
-ENV_KEYS = ("primary_region", "replica_region", "replication", "deletion_protection", "website",
-            "cors_allowed_origins", "table", "images", "parameters", "deployment", "tags")
+ENV_KEYS = (
+    "primary_region",
+    "replica_region",
+    "replication",
+    "deletion_protection",
+    "website",
+    "cors_allowed_origins",
+    "table",
+    "images",
+    "parameters",
+    "deployment",
+    "tags",
+)
 
 
 def _environment(r: _Reader, name: str, raw: Any, prefix: str) -> Environment | None:
@@ -587,18 +711,33 @@ def _environment(r: _Reader, name: str, raw: Any, prefix: str) -> Environment | 
     replication = r.typed(d, "replication", bool, False)
     if primary and replica:
         if replication and primary == replica:
-            r.error(r.field("replica_region"), f"replication is on but both regions are {primary}",
-                    "choose a different replica_region (cross-region replication needs two regions)")
+            r.error(
+                r.field("replica_region"),
+                f"replication is on but both regions are {primary}",
+                "choose a different replica_region (cross-region replication needs two regions)",
+            )
         elif v.partition_of(primary) != v.partition_of(replica):
-            r.error(r.field("replica_region"), f"{primary} and {replica} are in different AWS partitions",
-                    "choose two regions of the same partition")
-    for purpose, region in (("frontend", primary), ("images", primary), ("frontend-backup", replica),
-                            ("images-backup", replica)):
+            r.error(
+                r.field("replica_region"),
+                f"{primary} and {replica} are in different AWS partitions",
+                "choose two regions of the same partition",
+            )
+    for purpose, region in (
+        ("frontend", primary),
+        ("images", primary),
+        ("frontend-backup", replica),
+        ("images-backup", replica),
+    ):
         if region and not v.check_name(prefix, "prefix") and not v.check_name(name, "environment"):
-            problem = v.check_bucket_name(bucket_name_for_region(prefix, name, Purpose(purpose), "1" * 12, region))
+            problem = v.check_bucket_name(
+                bucket_name_for_region(prefix, name, Purpose(purpose), "1" * 12, region)
+            )
             if problem:
-                r.error(r.field(), f"the {purpose} bucket name would be too long or invalid: {problem[0]}",
-                        "set a shorter top-level 'name_prefix' or a shorter environment name")
+                r.error(
+                    r.field(),
+                    f"the {purpose} bucket name would be too long or invalid: {problem[0]}",
+                    "set a shorter top-level 'name_prefix' or a shorter environment name",
+                )
                 break
     if not v.check_name(prefix, "prefix") and len(table_name(prefix, name)) > 255:
         r.error(r.field(), "the table name would exceed 255 characters", "set a shorter 'name_prefix'")
@@ -614,30 +753,44 @@ def _environment(r: _Reader, name: str, raw: Any, prefix: str) -> Environment | 
     if len(r.errors) > before:
         return None
     return Environment(
-        name=name, primary_region=primary, replica_region=replica, parameters=params,
-        replication=replication, deletion_protection=r.typed(d, "deletion_protection", bool, True),
-        website=r.typed(d, "website", bool, False), cors_allowed_origins=origins, table=table, images=images,
-        deployment=deployment, tags=r.str_map(d, "tags"),
+        name=name,
+        primary_region=primary,
+        replica_region=replica,
+        parameters=params,
+        replication=replication,
+        deletion_protection=r.typed(d, "deletion_protection", bool, True),
+        website=r.typed(d, "website", bool, False),
+        cors_allowed_origins=origins,
+        table=table,
+        images=images,
+        deployment=deployment,
+        tags=r.str_map(d, "tags"),
     )
 
 
 def parse_config(data: Any, source: str = "<memory>") -> Config:
     """Validate already-parsed YAML data. Raises :class:`ConfigError` listing every problem."""
     r = _Reader()
-    d = r.mapping(data, ("project", "name_prefix", "tags", "environments"), required=("project", "environments"))
+    d = r.mapping(
+        data, ("project", "name_prefix", "tags", "environments"), required=("project", "environments")
+    )
     project = r.typed(d, "project", str, "")
     if project:
         r.problem("project", v.check_name(project, "project"))
     prefix = d.get("name_prefix")
-    if prefix is not None:
-        if not isinstance(prefix, str) or r.problem("name_prefix", v.check_name(prefix, "name_prefix")):
-            prefix = None
+    if prefix is not None and (
+        not isinstance(prefix, str) or r.problem("name_prefix", v.check_name(prefix, "name_prefix"))
+    ):
+        prefix = None
     tags = r.str_map(d, "tags")
     envs_raw = d.get("environments")
     environments: dict[str, Environment] = {}
     if envs_raw is not None and (not isinstance(envs_raw, dict) or not envs_raw):
-        r.error("environments", "expected a non-empty mapping of environment names",
-                "add at least one environment, e.g. 'dev: {primary_region: us-east-1, ...}'")
+        r.error(
+            "environments",
+            "expected a non-empty mapping of environment names",
+            "add at least one environment, e.g. 'dev: {primary_region: us-east-1, ...}'",
+        )
     elif envs_raw:
         for name, raw in envs_raw.items():
             with r.at("environments", str(name)):
@@ -653,14 +806,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that refuses duplicate keys instead of silently keeping the last one."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -680,13 +833,21 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(source, [FieldError("<file>", f"cannot be read ({exc.strerror})",
-                                              "pass an existing YAML file with --config")]) from None
+        raise ConfigError(
+            source,
+            [
+                FieldError(
+                    "<file>", f"cannot be read ({exc.strerror})", "pass an existing YAML file with --config"
+                )
+            ],
+        ) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
-        raise ConfigError(source, [FieldError(where, f"is not valid YAML ({getattr(exc, 'problem', exc)})",
-                                              "fix the YAML syntax")]) from None
+        raise ConfigError(
+            source,
+            [FieldError(where, f"is not valid YAML ({getattr(exc, 'problem', exc)})", "fix the YAML syntax")],
+        ) from None
     return parse_config(data, source)

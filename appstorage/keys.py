@@ -194,50 +194,71 @@ def normalize_name(value: str, field: str = "name") -> str:
             break
         current = step
     else:  # pragma: no cover - NFKC/casefold converge in one or two rounds
-        raise InvalidKeyError(field, value, "does not normalise to a stable value",
-                              "use plain letters, digits and spaces")
+        raise InvalidKeyError(
+            field, value, "does not normalise to a stable value", "use plain letters, digits and spaces"
+        )
     if not current:
-        raise InvalidKeyError(field, value, "is empty after normalisation",
-                              "give a name with at least one letter or digit")
+        raise InvalidKeyError(
+            field, value, "is empty after normalisation", "give a name with at least one letter or digit"
+        )
     return current
 
 
 def _check_text(field: str, value: str, max_bytes: int, what: str) -> None:
     if "#" in value:
-        raise InvalidKeyError(field, value, "contains '#', the key delimiter",
-                              f"remove the '#' from the {what}")
+        raise InvalidKeyError(
+            field, value, "contains '#', the key delimiter", f"remove the '#' from the {what}"
+        )
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise InvalidKeyError(field, value, "contains a control character",
-                              f"remove control characters (newlines, tabs, ...) from the {what}")
+        raise InvalidKeyError(
+            field,
+            value,
+            "contains a control character",
+            f"remove control characters (newlines, tabs, ...) from the {what}",
+        )
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError:
-        raise InvalidKeyError(field, value, "is not valid Unicode (lone surrogate)",
-                              f"decode the {what} properly before using it") from None
+        raise InvalidKeyError(
+            field,
+            value,
+            "is not valid Unicode (lone surrogate)",
+            f"decode the {what} properly before using it",
+        ) from None
     if size > max_bytes:
-        raise InvalidKeyError(field, value, f"is {size} bytes of UTF-8, over the key limit",
-                              f"shorten the {what} to at most {max_bytes} bytes")
+        raise InvalidKeyError(
+            field,
+            value,
+            f"is {size} bytes of UTF-8, over the key limit",
+            f"shorten the {what} to at most {max_bytes} bytes",
+        )
 
 
 def _check_id(field: str, value: object, max_bytes: int) -> str:
     if not isinstance(value, str):
-        raise InvalidKeyError(field, value, f"is a {type(value).__name__}",
-                              "pass the id as a string")
+        raise InvalidKeyError(field, value, f"is a {type(value).__name__}", "pass the id as a string")
     if not value:
         raise InvalidKeyError(field, value, "is empty", "pass a non-empty id")
     if value != value.strip():
-        raise InvalidKeyError(field, value, "has leading or trailing whitespace",
-                              "strip the id (ids are used exactly as given)")
+        raise InvalidKeyError(
+            field, value, "has leading or trailing whitespace", "strip the id (ids are used exactly as given)"
+        )
     _check_text(field, value, max_bytes, "id")
     return value
 
 
 def _check_name(field: str, value: object, max_bytes: int) -> str:
     if not isinstance(value, str):
-        raise InvalidKeyError(field, value, f"is a {type(value).__name__}",
-                              "pass the name as a string")
+        raise InvalidKeyError(field, value, f"is a {type(value).__name__}", "pass the name as a string")
     name = normalize_name(value, field)
-    _check_text(field, name, max_bytes, "name")
+    try:
+        _check_text(field, name, max_bytes, "name")
+    except InvalidKeyError as error:
+        if name == value:
+            raise
+        raise InvalidKeyError(
+            field, value, f"normalises to a value that {error.problem}", error.fix
+        ) from None
     return name
 
 
@@ -432,14 +453,10 @@ class StyleMetadataKey:
         return self.key()
 
 
-EntityKey = (
-    ArtistProfileKey | StyleMembershipKey | PortfolioImageKey | StudioProfileKey | StyleMetadataKey
-)
+EntityKey = ArtistProfileKey | StyleMembershipKey | PortfolioImageKey | StudioProfileKey | StyleMetadataKey
 
 
-def artist_items(
-    artist_id: str, *, city: str | None = None, styles: Iterable[str] = ()
-) -> list[Item]:
+def artist_items(artist_id: str, *, city: str | None = None, styles: Iterable[str] = ()) -> list[Item]:
     """All key items of an artist: the profile (with GSI1 keys if ``city``), then one
     style-membership item per distinct normalised style, in the order first given.
 
@@ -466,22 +483,23 @@ def _value(item: Mapping[str, object], name: str, *, required: bool = True) -> s
     raw = item.get(name)
     if raw is None:
         if required:
-            raise InvalidKeyError(name, None, "is missing from the item",
-                                  f"include the {name} attribute")
+            raise InvalidKeyError(name, None, "is missing from the item", f"include the {name} attribute")
         return None
     if isinstance(raw, Mapping):
         raw = raw.get("S")
     if not isinstance(raw, str):
-        raise InvalidKeyError(name, item.get(name), "is not a string attribute",
-                              'pass {"S": "..."} or a plain string')
+        raise InvalidKeyError(
+            name, item.get(name), "is not a string attribute", 'pass {"S": "..."} or a plain string'
+        )
     return raw
 
 
 def _suffix(field: str, value: str, prefix: str) -> str:
     if not value.startswith(prefix):
-        raise InvalidKeyError(field, value, f"does not start with {prefix!r}",
-                              "pass an item written with appstorage.keys")
-    return value[len(prefix):]
+        raise InvalidKeyError(
+            field, value, f"does not start with {prefix!r}", "pass an item written with appstorage.keys"
+        )
+    return value[len(prefix) :]
 
 
 def _reparse(field: str, value: str, build: Callable[..., _K], *args: str | None) -> _K:
@@ -489,8 +507,9 @@ def _reparse(field: str, value: str, build: Callable[..., _K], *args: str | None
     try:
         return build(*args)
     except InvalidKeyError as error:
-        raise InvalidKeyError(field, value, f"holds an invalid {error.field}: {error.problem}",
-                              error.fix) from None
+        raise InvalidKeyError(
+            field, value, f"holds an invalid {error.field}: {error.problem}", error.fix
+        ) from None
 
 
 def parse_gsi1(item: Mapping[str, object]) -> LocationIndexKey:
@@ -527,44 +546,60 @@ def parse_item(item: Mapping[str, object]) -> EntityKey:
     sk = _value(item, SK) or ""
     result: EntityKey
     if pk.startswith(_ARTIST):
-        artist_id = pk[len(_ARTIST):]
+        artist_id = pk[len(_ARTIST) :]
         if sk == _PROFILE:
             city: str | None = None
             if item.get(GSI1PK) is not None or item.get(GSI1SK) is not None:
                 location = parse_gsi1(item)
                 if location.artist_id != artist_id:
-                    raise InvalidKeyError(GSI1SK, _value(item, GSI1SK), f"does not match PK {pk!r}",
-                                          f"write GSI1SK as {_ARTIST + artist_id!r}")
+                    raise InvalidKeyError(
+                        GSI1SK,
+                        _value(item, GSI1SK),
+                        f"does not match PK {pk!r}",
+                        f"write GSI1SK as {_ARTIST + artist_id!r}",
+                    )
                 city = location.city
             result = _reparse(PK, pk, ArtistProfileKey, artist_id, city)
         elif sk.startswith(_STYLE):
-            membership = _reparse(SK, sk, StyleMembershipKey, artist_id, sk[len(_STYLE):])
+            membership = _reparse(SK, sk, StyleMembershipKey, artist_id, sk[len(_STYLE) :])
             if item.get(GSI2PK) is not None or item.get(GSI2SK) is not None:
                 index = parse_gsi2(item)
                 if index != membership.index:
-                    raise InvalidKeyError(GSI2PK, _value(item, GSI2PK), "does not match PK/SK",
-                                          f"write GSI2PK/GSI2SK as {membership.index.pk!r}/"
-                                          f"{membership.index.sk!r}")
+                    raise InvalidKeyError(
+                        GSI2PK,
+                        _value(item, GSI2PK),
+                        "does not match PK/SK",
+                        f"write GSI2PK/GSI2SK as {membership.index.pk!r}/{membership.index.sk!r}",
+                    )
             result = membership
         elif sk.startswith(_PORTFOLIO):
-            result = _reparse(SK, sk, PortfolioImageKey, artist_id, sk[len(_PORTFOLIO):])
+            result = _reparse(SK, sk, PortfolioImageKey, artist_id, sk[len(_PORTFOLIO) :])
         else:
-            raise InvalidKeyError(SK, sk, "is not a known sort key of an artist",
-                                  "use PROFILE, STYLE#{style} or PORTFOLIO#{imageId}")
+            raise InvalidKeyError(
+                SK,
+                sk,
+                "is not a known sort key of an artist",
+                "use PROFILE, STYLE#{style} or PORTFOLIO#{imageId}",
+            )
     elif pk.startswith(_STUDIO):
         if sk != _PROFILE:
             raise InvalidKeyError(SK, sk, "is not a known sort key of a studio", "use PROFILE")
-        result = _reparse(PK, pk, StudioProfileKey, pk[len(_STUDIO):])
+        result = _reparse(PK, pk, StudioProfileKey, pk[len(_STUDIO) :])
     elif pk.startswith(_STYLE):
         if sk != _METADATA:
             raise InvalidKeyError(SK, sk, "is not a known sort key of a style", "use METADATA")
-        result = _reparse(PK, pk, StyleMetadataKey, pk[len(_STYLE):])
+        result = _reparse(PK, pk, StyleMetadataKey, pk[len(_STYLE) :])
     else:
-        raise InvalidKeyError(PK, pk, "has no known entity prefix",
-                              "use ARTIST#{id}, STUDIO#{id} or STYLE#{style}")
+        raise InvalidKeyError(
+            PK, pk, "has no known entity prefix", "use ARTIST#{id}, STUDIO#{id} or STYLE#{style}"
+        )
     if result.pk != pk or result.sk != sk:
-        raise InvalidKeyError(PK if result.pk != pk else SK, pk if result.pk != pk else sk,
-                              "is not normalised", f"write it as {result.pk!r}/{result.sk!r}")
+        raise InvalidKeyError(
+            PK if result.pk != pk else SK,
+            pk if result.pk != pk else sk,
+            "is not normalised",
+            f"write it as {result.pk!r}/{result.sk!r}",
+        )
     return result
 
 
@@ -596,8 +631,12 @@ def _query(
     exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
 ) -> QueryInput:
     if not isinstance(table_name, str) or not _TABLE_NAME_RE.match(table_name):
-        raise InvalidKeyError("table_name", table_name, "is not a DynamoDB table name",
-                              "pass 3-255 characters from a-z, A-Z, 0-9, '_', '-', '.'")
+        raise InvalidKeyError(
+            "table_name",
+            table_name,
+            "is not a DynamoDB table name",
+            "pass 3-255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
+        )
     condition = "#pk = :pk AND " + ("begins_with(#sk, :sk)" if prefix else "#sk = :sk")
     query: QueryInput = {
         "TableName": table_name,
@@ -609,8 +648,12 @@ def _query(
         query["IndexName"] = index
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidKeyError("limit", limit, "is not a positive whole number",
-                                  "pass a page size of 1 or more, or None for no limit")
+            raise InvalidKeyError(
+                "limit",
+                limit,
+                "is not a positive whole number",
+                "pass a page size of 1 or more, or None for no limit",
+            )
         query["Limit"] = limit
     if exclusive_start_key is not None:
         query["ExclusiveStartKey"] = _start_key(exclusive_start_key, (PK, SK, pk_name, sk_name))
@@ -619,14 +662,22 @@ def _query(
 
 def _start_key(key: Mapping[str, Mapping[str, str]], required: tuple[str, ...]) -> Item:
     if not isinstance(key, Mapping):
-        raise InvalidKeyError("exclusive_start_key", key, "is not a mapping",
-                              "pass the previous page's LastEvaluatedKey unchanged")
+        raise InvalidKeyError(
+            "exclusive_start_key",
+            key,
+            "is not a mapping",
+            "pass the previous page's LastEvaluatedKey unchanged",
+        )
     out: Item = {}
     for name in dict.fromkeys(required):
         value = key.get(name)
         if not isinstance(value, Mapping) or not isinstance(value.get("S"), str):
-            raise InvalidKeyError("exclusive_start_key", key, f"has no typed {name} value",
-                                  "pass the previous page's LastEvaluatedKey (typed) unchanged")
+            raise InvalidKeyError(
+                "exclusive_start_key",
+                key,
+                f"has no typed {name} value",
+                "pass the previous page's LastEvaluatedKey (typed) unchanged",
+            )
     for name, value in key.items():
         out[name] = dict(value)
     return out
@@ -648,8 +699,16 @@ def artist_portfolio_query(
     """An artist's portfolio images, by image id; page with ``limit`` and the previous
     response's ``LastEvaluatedKey`` as ``exclusive_start_key``."""
     key = ArtistProfileKey(artist_id)
-    return _query(table_name, PK, key.pk, SK, _PORTFOLIO, prefix=True, limit=limit,
-                  exclusive_start_key=exclusive_start_key)
+    return _query(
+        table_name,
+        PK,
+        key.pk,
+        SK,
+        _PORTFOLIO,
+        prefix=True,
+        limit=limit,
+        exclusive_start_key=exclusive_start_key,
+    )
 
 
 def artist_styles_query(table_name: str, artist_id: str) -> QueryInput:
@@ -667,8 +726,17 @@ def artists_in_city_query(
 ) -> QueryInput:
     """Artist profiles in a city (GSI1), by artist id. ``city`` is normalised."""
     pk = _LOCATION + _check_name("city", city, CITY_MAX_BYTES)
-    return _query(table_name, GSI1PK, pk, GSI1SK, _ARTIST, prefix=True, index=GSI1, limit=limit,
-                  exclusive_start_key=exclusive_start_key)
+    return _query(
+        table_name,
+        GSI1PK,
+        pk,
+        GSI1SK,
+        _ARTIST,
+        prefix=True,
+        index=GSI1,
+        limit=limit,
+        exclusive_start_key=exclusive_start_key,
+    )
 
 
 def artists_of_style_query(
@@ -680,8 +748,17 @@ def artists_of_style_query(
 ) -> QueryInput:
     """Style-membership items of a style (GSI2): one per artist, by artist id."""
     pk = _STYLE + _check_name("style", style, STYLE_MAX_BYTES)
-    return _query(table_name, GSI2PK, pk, GSI2SK, _ARTIST, prefix=True, index=GSI2, limit=limit,
-                  exclusive_start_key=exclusive_start_key)
+    return _query(
+        table_name,
+        GSI2PK,
+        pk,
+        GSI2SK,
+        _ARTIST,
+        prefix=True,
+        index=GSI2,
+        limit=limit,
+        exclusive_start_key=exclusive_start_key,
+    )
 
 
 def studio_profile_query(table_name: str, studio_id: str) -> QueryInput:
@@ -702,9 +779,7 @@ def resource_query(query: QueryInput) -> dict[str, Any]:
     out: dict[str, Any] = {
         "KeyConditionExpression": query["KeyConditionExpression"],
         "ExpressionAttributeNames": dict(query["ExpressionAttributeNames"]),
-        "ExpressionAttributeValues": {
-            k: v["S"] for k, v in query["ExpressionAttributeValues"].items()
-        },
+        "ExpressionAttributeValues": {k: v["S"] for k, v in query["ExpressionAttributeValues"].items()},
     }
     if "IndexName" in query:
         out["IndexName"] = query["IndexName"]

@@ -58,8 +58,7 @@ def _partitions() -> tuple[tuple[str, frozenset[str]], ...]:
     data_file = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
     data = json.loads(data_file.read_text(encoding="utf-8"))
     return tuple(
-        (p["id"], frozenset(r for r in p["regions"] if not r.endswith("-global")))
-        for p in data["partitions"]
+        (p["id"], frozenset(r for r in p["regions"] if not r.endswith("-global"))) for p in data["partitions"]
     )
 
 
@@ -102,7 +101,7 @@ def check_account_id(value: str) -> Problem:
         return (
             f"account id {value!r} is not 12 digits",
             "write the account id as a quoted string of exactly 12 digits, "
-            "e.g. \"111111111111\" (quote it so YAML keeps leading zeros)",
+            'e.g. "111111111111" (quote it so YAML keeps leading zeros)',
         )
     return None
 
@@ -159,8 +158,11 @@ def check_access_logs_bucket(value: str) -> Problem:
     problem = check_bucket_name(value)
     if problem is None:
         return None
-    return (problem[0], "give the name of the log-storage module's access-log bucket, "
-            "or 'ssm:/path' to resolve it per account and region")
+    return (
+        problem[0],
+        "give the name of the log-storage module's access-log bucket, "
+        "or 'ssm:/path' to resolve it per account and region",
+    )
 
 
 def check_cloudfront_distribution_arn(value: str) -> Problem:

@@ -1,0 +1,143 @@
+"""Template Parameters: the inputs owned by other modules.
+
+A configured ``ssm:/path`` becomes an ``AWS::SSM::Parameter::Value<String>`` parameter with
+that default, which CloudFormation resolves in each account and region; a literal becomes a
+String parameter with an ``AllowedPattern``. Optional inputs default to an empty string and
+switch their feature off through a template condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+from troposphere import Equals, Not, Parameter, Ref
+
+from .config import Environment, ParameterValue
+from .policies import CLOUDFRONT_CONDITION, VPC_ENDPOINT_CONDITION
+
+__all__ = [
+    "ParameterSpec",
+    "build_conditions",
+    "build_parameters",
+    "parameter_specs",
+    "resolved_parameter_values",
+]
+
+SSM_TYPE = "AWS::SSM::Parameter::Value<String>"
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+KMS_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[a-zA-Z0-9-]+$"
+
+
+@attrs.frozen
+class ParameterSpec:
+    """One template parameter: its name, description, pattern and whether it may be empty."""
+
+    name: str
+    description: str
+    pattern: str
+    optional: bool = False
+
+
+SPECS = {
+    spec.name: spec
+    for spec in (
+        ParameterSpec(
+            "KmsKeyArn",
+            "ARN of this region's customer-managed KMS key (foundation module) for the table and buckets.",
+            KMS_PATTERN,
+        ),
+        ParameterSpec(
+            "ReplicaKmsKeyArn",
+            "ARN of the replica region's customer-managed KMS key, used to encrypt replicas.",
+            KMS_PATTERN,
+        ),
+        ParameterSpec(
+            "AccessLogsBucketName",
+            "Name of this region's S3 access-log bucket (log-storage module).",
+            BUCKET_PATTERN,
+        ),
+        ParameterSpec(
+            "CloudFrontDistributionArn",
+            "ARN of the CloudFront distribution allowed to read the buckets (delivery module); "
+            "empty allows any distribution of this account.",
+            r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$",
+            optional=True,
+        ),
+        ParameterSpec(
+            "S3VpcEndpointId",
+            "Id of this region's S3 gateway VPC endpoint (networking module); "
+            "empty disables access through it in the images bucket policies.",
+            r"^vpce-[0-9a-f]{8,17}$",
+            optional=True,
+        ),
+    )
+}
+
+
+def parameter_specs(env: Environment, kind: str) -> list[ParameterSpec]:
+    """The parameters of the ``primary`` or ``replica`` template, in template order."""
+    names = ["KmsKeyArn", "AccessLogsBucketName", "CloudFrontDistributionArn", "S3VpcEndpointId"]
+    if kind == "primary" and env.replication:
+        names.insert(1, "ReplicaKmsKeyArn")
+    return [SPECS[n] for n in names]
+
+
+def _configured_value(env: Environment, name: str, kind: str) -> ParameterValue | None:
+    """The configured value of a template parameter for one template kind.
+
+    In the replica template the regional inputs (key, log bucket, VPC endpoint) must be the
+    replica region's: an SSM path resolves there by itself; a literal comes from the
+    ``Replica*`` twin (the loader requires it).
+    """
+    value = env.parameters.get(name)
+    if kind == "replica" and name != "CloudFrontDistributionArn" and (value is None or not value.ssm):
+        return env.parameters.get(f"Replica{name}")
+    return value
+
+
+def resolved_parameter_values(env: Environment, kind: str) -> dict[str, ParameterValue | None]:
+    """The configured value (or None) of each template parameter of one kind."""
+    return {spec.name: _configured_value(env, spec.name, kind) for spec in parameter_specs(env, kind)}
+
+
+def build_parameters(env: Environment, kind: str) -> list[Parameter]:
+    """troposphere Parameters for the ``primary`` or ``replica`` template."""
+    out = []
+    for spec in parameter_specs(env, kind):
+        value = _configured_value(env, spec.name, kind)
+        if value is not None and value.ssm:
+            out.append(
+                Parameter(
+                    spec.name,
+                    Type=SSM_TYPE,
+                    Default=value.value,
+                    Description=f"{spec.description} Resolved from SSM in each account and region.",
+                )
+            )
+            continue
+        pattern = f"^({spec.pattern[1:-1]})?$" if spec.optional else spec.pattern
+        out.append(
+            Parameter(
+                spec.name,
+                Type="String",
+                Default=value.value if value is not None else "",
+                AllowedPattern=pattern,
+                ConstraintDescription=f"must match {pattern}",
+                Description=spec.description,
+            )
+        )
+        if not spec.optional and value is None:  # pragma: no cover - the loader requires it
+            raise ValueError(f"{spec.name} has no value")
+    return out
+
+
+def build_conditions(parameter_names: Iterable[str]) -> dict[str, object]:
+    """Conditions switching the optional features on when their parameter is not empty."""
+    names = set(parameter_names)
+    conditions: dict[str, object] = {}
+    if "CloudFrontDistributionArn" in names:
+        conditions[CLOUDFRONT_CONDITION] = Not(Equals(Ref("CloudFrontDistributionArn"), ""))
+    if "S3VpcEndpointId" in names:
+        conditions[VPC_ENDPOINT_CONDITION] = Not(Equals(Ref("S3VpcEndpointId"), ""))
+    return conditions

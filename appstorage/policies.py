@@ -1,0 +1,219 @@
+"""IAM policy statements (awacs), each from a small named function.
+
+Bucket policy statements take the bucket's ARN and its objects' ARN pattern as template
+expressions; the replication role's statements take the source and destination bucket
+ARNs. Every ARN is partition-safe (``${AWS::Partition}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from awacs import kms, s3
+from awacs.aws import (
+    Allow,
+    ArnLike,
+    Bool,
+    Condition,
+    Deny,
+    NumericLessThan,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from awacs.sts import AssumeRole
+from troposphere import AccountId, If, NoValue, Ref, Sub
+
+__all__ = [
+    "CLOUDFRONT_CONDITION",
+    "VPC_ENDPOINT_CONDITION",
+    "ConditionalStatement",
+    "allow_cloudfront_read",
+    "allow_vpc_endpoint_access",
+    "bucket_policy_document",
+    "deny_insecure_transport",
+    "deny_outdated_tls",
+    "replication_decrypt_source",
+    "replication_encrypt_destination",
+    "replication_read_source_objects",
+    "replication_read_sources",
+    "replication_trust_policy",
+    "replication_write_destinations",
+]
+
+#: Template conditions the bucket policies use for the optional parameters.
+CLOUDFRONT_CONDITION = "HasCloudFrontDistribution"
+VPC_ENDPOINT_CONDITION = "HasS3VpcEndpoint"
+
+Expr = Any  # a string or a troposphere intrinsic function
+
+
+class ConditionalStatement(Statement):
+    """A statement present only when a template condition holds (``Fn::If`` / ``AWS::NoValue``)."""
+
+    def __init__(self, condition: str, statement: Statement) -> None:
+        super().__init__(**statement.properties)
+        self.__dict__["template_condition"] = condition
+
+    def JSONrepr(self) -> Any:
+        return If(self.__dict__["template_condition"], dict(super().JSONrepr()), NoValue)
+
+
+def deny_insecure_transport(bucket_arn: Expr, objects_arn: Expr) -> Statement:
+    """Deny every request that does not use TLS (``aws:SecureTransport`` false)."""
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.Action("*")],
+        Resource=[bucket_arn, objects_arn],
+        Condition=Condition(Bool("aws:SecureTransport", "false")),
+    )
+
+
+def deny_outdated_tls(bucket_arn: Expr, objects_arn: Expr) -> Statement:
+    """Deny requests made with TLS older than 1.2 (``s3:TlsVersion``)."""
+    return Statement(
+        Sid="DenyOutdatedTls",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.Action("*")],
+        Resource=[bucket_arn, objects_arn],
+        Condition=Condition(NumericLessThan("s3:TlsVersion", 1.2)),
+    )
+
+
+def allow_cloudfront_read(objects_arn: Expr, distribution: Expr = None) -> Statement:
+    """Let CloudFront (Origin Access Control) read objects.
+
+    Scoped to the distribution given by the ``CloudFrontDistributionArn`` parameter when it
+    is set, else to any distribution of this account. ``distribution`` defaults to that
+    parameter and the template condition ``HasCloudFrontDistribution``.
+    """
+    distribution = distribution if distribution is not None else Ref("CloudFrontDistributionArn")
+    this_distribution = Condition(StringEquals("AWS:SourceArn", distribution))
+    any_distribution_of_this_account = Condition(
+        [
+            StringEquals("AWS:SourceAccount", AccountId),
+            ArnLike(
+                "AWS:SourceArn",
+                Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"),
+            ),
+        ]
+    )
+    return Statement(
+        Sid="AllowCloudFrontRead",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudfront.amazonaws.com"),
+        Action=[s3.GetObject],
+        Resource=[objects_arn],
+        Condition=If(CLOUDFRONT_CONDITION, this_distribution, any_distribution_of_this_account),
+    )
+
+
+def allow_vpc_endpoint_access(bucket_arn: Expr, objects_arn: Expr, endpoint: Expr = None) -> Statement:
+    """Let this account's principals (with IAM permission) use the bucket through the VPC endpoint.
+
+    Present only when the ``S3VpcEndpointId`` parameter is set (``HasS3VpcEndpoint``).
+    """
+    endpoint = endpoint if endpoint is not None else Ref("S3VpcEndpointId")
+    statement = Statement(
+        Sid="AllowAccountAccessThroughVpcEndpoint",
+        Effect=Allow,
+        Principal=Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
+        Action=[s3.GetObject, s3.PutObject, s3.DeleteObject, s3.ListBucket],
+        Resource=[bucket_arn, objects_arn],
+        Condition=Condition(StringEquals("aws:SourceVpce", endpoint)),
+    )
+    return ConditionalStatement(VPC_ENDPOINT_CONDITION, statement)
+
+
+def bucket_policy_document(statements: Sequence[Statement]) -> PolicyDocument:
+    return PolicyDocument(Version="2012-10-17", Statement=list(statements))
+
+
+# ----------------------------------------------------------------- replication role
+
+
+def replication_trust_policy() -> PolicyDocument:
+    """Only S3, acting for this account, may assume the replication role."""
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", "s3.amazonaws.com"),
+                Action=[AssumeRole],
+                Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
+            )
+        ],
+    )
+
+
+def replication_read_sources(source_bucket_arns: Sequence[Expr]) -> Statement:
+    return Statement(
+        Sid="ReadReplicationConfiguration",
+        Effect=Allow,
+        Action=[s3.GetReplicationConfiguration, s3.ListBucket],
+        Resource=list(source_bucket_arns),
+    )
+
+
+def replication_read_source_objects(source_object_arns: Sequence[Expr]) -> Statement:
+    return Statement(
+        Sid="ReadSourceObjectVersions",
+        Effect=Allow,
+        Action=[
+            s3.GetObjectVersionForReplication,
+            s3.GetObjectVersionAcl,
+            s3.GetObjectVersionTagging,
+        ],
+        Resource=list(source_object_arns),
+    )
+
+
+def replication_write_destinations(destination_object_arns: Sequence[Expr]) -> Statement:
+    return Statement(
+        Sid="WriteReplicas",
+        Effect=Allow,
+        Action=[s3.ReplicateObject, s3.ReplicateDelete, s3.ReplicateTags],
+        Resource=list(destination_object_arns),
+    )
+
+
+def _kms_via_s3(region: Expr, bucket_arns: Sequence[Expr]) -> Condition:
+    """S3 calls KMS in ``region``; with S3 Bucket Keys the encryption context is the bucket ARN."""
+    return Condition(
+        StringEquals(
+            {
+                "kms:ViaService": region,
+                "kms:EncryptionContext:aws:s3:arn": list(bucket_arns),
+            }
+        )
+    )
+
+
+def replication_decrypt_source(key_arn: Expr, source_bucket_arns: Sequence[Expr]) -> Statement:
+    """Decrypt source objects with the primary region's key, only through S3 for those buckets."""
+    return Statement(
+        Sid="DecryptSourceObjects",
+        Effect=Allow,
+        Action=[kms.Decrypt],
+        Resource=[key_arn],
+        Condition=_kms_via_s3(Sub("s3.${AWS::Region}.${AWS::URLSuffix}"), source_bucket_arns),
+    )
+
+
+def replication_encrypt_destination(
+    key_arn: Expr, replica_region: str, destination_bucket_arns: Sequence[Expr]
+) -> Statement:
+    """Encrypt replicas with the replica region's key, only through S3 for those buckets."""
+    return Statement(
+        Sid="EncryptReplicas",
+        Effect=Allow,
+        Action=[kms.Encrypt],
+        Resource=[key_arn],
+        Condition=_kms_via_s3(Sub(f"s3.{replica_region}.${{AWS::URLSuffix}}"), destination_bucket_arns),
+    )

@@ -1,0 +1,203 @@
+"""The primary and replica templates of an environment.
+
+Builders return fresh objects; nothing registers itself in a global template.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+from troposphere import Export, GetAtt, Output, Ref, Template
+
+from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT, build_bucket, build_bucket_policy
+from .config import Config, Environment
+from .naming import Purpose, export_name
+from .parameters import build_conditions, build_parameters
+from .replication import (
+    REPLICATED,
+    REPLICATION_ROLE_LOGICAL_ID,
+    build_replication_configuration,
+    build_replication_role,
+)
+from .table import build_table
+
+__all__ = [
+    "KINDS",
+    "EnvironmentTemplates",
+    "TemplateKind",
+    "build_environment",
+    "build_primary_template",
+    "build_replica_template",
+]
+
+TemplateKind = Literal["primary", "replica"]
+KINDS: tuple[TemplateKind, ...] = ("primary", "replica")
+
+PRIMARY_BUCKETS = (Purpose.FRONTEND, Purpose.IMAGES)
+REPLICA_BUCKETS = (Purpose.FRONTEND_BACKUP, Purpose.IMAGES_BACKUP)
+
+
+@attrs.frozen
+class EnvironmentTemplates:
+    """The two templates of one environment. ``replica`` is deployed first."""
+
+    environment: Environment
+    primary: Template
+    replica: Template
+
+    def items(self) -> tuple[tuple[TemplateKind, Template], ...]:
+        """(kind, template) in rollout order: replica first."""
+        return (("replica", self.replica), ("primary", self.primary))
+
+
+def _output(
+    template: Template, config: Config, env: Environment, name: str, value: object, description: str
+) -> None:
+    template.add_output(
+        Output(
+            name,
+            Description=description,
+            Value=value,
+            Export=Export(export_name(config.project, env.name, name)),
+        )
+    )
+
+
+def _new_template(config: Config, env: Environment, kind: TemplateKind) -> Template:
+    template = Template()
+    template.set_version("2010-09-09")
+    region = env.primary_region if kind == "primary" else env.replica_region
+    what = (
+        "DynamoDB single table, frontend and images buckets"
+        + (f", replication to {env.replica_region}" if kind == "primary" and env.replication else "")
+        if kind == "primary"
+        else "frontend-backup and images-backup buckets"
+    )
+    template.set_description(
+        f"appstorage {kind} template for {config.project} {env.name} ({region}): {what}."
+    )
+    parameters = build_parameters(env, kind)
+    for parameter in parameters:
+        template.add_parameter(parameter)
+    for name, condition in build_conditions(p.title for p in parameters).items():
+        template.add_condition(name, condition)
+    template.set_metadata(
+        {
+            "AWS::CloudFormation::Interface": {
+                "ParameterGroups": [
+                    {
+                        "Label": {"default": "Inputs from other modules"},
+                        "Parameters": [p.title for p in parameters],
+                    }
+                ]
+            },
+            "appstorage": {"project": config.project, "environment": env.name, "template": kind},
+        }
+    )
+    return template
+
+
+def _bucket_outputs(template: Template, config: Config, env: Environment, purpose: Purpose) -> None:
+    logical = purpose.logical_id
+    label = f"{purpose.value} bucket"
+    _output(template, config, env, f"{logical}Name", Ref(logical), f"Name of the {label}.")
+    _output(template, config, env, f"{logical}Arn", GetAtt(logical, "Arn"), f"ARN of the {label}.")
+    _output(
+        template,
+        config,
+        env,
+        f"{logical}RegionalDomainName",
+        GetAtt(logical, "RegionalDomainName"),
+        f"Regional domain name of the {label} (CloudFront origin with OAC).",
+    )
+
+
+def build_primary_template(config: Config, env: Environment) -> Template:
+    """Table, frontend and images buckets with policies, and replication when it is on."""
+    template = _new_template(config, env, "primary")
+    table = template.add_resource(build_table(config, env))
+    if env.replication:
+        template.add_resource(build_replication_role(config, env))
+    for purpose in PRIMARY_BUCKETS:
+        replication = (
+            build_replication_configuration(config, env, purpose)
+            if env.replication and purpose in REPLICATED
+            else None
+        )
+        bucket = template.add_resource(build_bucket(config, env, purpose, replication=replication))
+        template.add_resource(build_bucket_policy(bucket, purpose))
+
+    _output(template, config, env, "TableName", Ref(table), "Name of the DynamoDB table.")
+    _output(template, config, env, "TableArn", GetAtt(table, "Arn"), "ARN of the DynamoDB table.")
+    _output(
+        template,
+        config,
+        env,
+        "TableStreamArn",
+        GetAtt(table, "StreamArn"),
+        "ARN of the table's NEW_AND_OLD_IMAGES stream (OpenSearch sync trigger).",
+    )
+    for purpose in PRIMARY_BUCKETS:
+        _bucket_outputs(template, config, env, purpose)
+    if env.replication:
+        _output(
+            template,
+            config,
+            env,
+            "ReplicationRoleArn",
+            GetAtt(REPLICATION_ROLE_LOGICAL_ID, "Arn"),
+            "ARN of the S3 cross-region replication role.",
+        )
+    _spa_outputs(template, config, env)
+    if env.website:
+        _output(
+            template,
+            config,
+            env,
+            "FrontendWebsiteUrl",
+            GetAtt(Purpose.FRONTEND.logical_id, "WebsiteURL"),
+            "HTTP-only S3 website endpoint of the frontend bucket (website: true).",
+        )
+    return template
+
+
+def _spa_outputs(template: Template, config: Config, env: Environment) -> None:
+    _output(
+        template,
+        config,
+        env,
+        "SpaIndexDocument",
+        SPA_INDEX_DOCUMENT,
+        "SPA index document: CloudFront's default root object.",
+    )
+    _output(
+        template,
+        config,
+        env,
+        "SpaErrorDocument",
+        SPA_ERROR_DOCUMENT,
+        "SPA error document: CloudFront maps 403 and 404 to it for client-side routing.",
+    )
+
+
+def build_replica_template(config: Config, env: Environment) -> Template:
+    """Frontend-backup and images-backup buckets with policies, in the replica region."""
+    template = _new_template(config, env, "replica")
+    for purpose in REPLICA_BUCKETS:
+        bucket = template.add_resource(build_bucket(config, env, purpose))
+        template.add_resource(build_bucket_policy(bucket, purpose))
+    for purpose in REPLICA_BUCKETS:
+        _bucket_outputs(template, config, env, purpose)
+    _spa_outputs(template, config, env)
+    return template
+
+
+def build_environment(config: Config, env: str | Environment) -> EnvironmentTemplates:
+    """Both templates of one environment (by name or object)."""
+    environment = config.environment(env) if isinstance(env, str) else env
+    return EnvironmentTemplates(
+        environment=environment,
+        primary=build_primary_template(config, environment),
+        replica=build_replica_template(config, environment),
+    )

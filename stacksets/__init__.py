@@ -1,0 +1,1 @@
+"""stacksets: roll the appstorage templates out as CloudFormation StackSet instances."""
