@@ -1,0 +1,153 @@
+"""Plain data shared by the planner (pure) and the executor (boto3).
+
+Desired state comes from the configuration and the built templates; observed state is
+read from CloudFormation by :mod:`stacksets.observe`. :mod:`stacksets.plan` compares the
+two without any boto3 import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+__all__ = [
+    "STATEFUL_TYPES",
+    "Action",
+    "DesiredInstance",
+    "DesiredStackSet",
+    "InstanceDiff",
+    "ObservedInstance",
+    "ObservedStackSet",
+    "ParameterChange",
+    "ResourceChange",
+    "StackSetPlan",
+    "TemplateDiff",
+]
+
+#: Resource types holding data: replacing or removing one loses (or orphans) that data.
+STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::S3::Bucket"})
+
+Action = Literal["create", "update", "no change"]
+
+
+@attrs.frozen
+class DesiredInstance:
+    """One stack instance we want: an account (or OU target) in a region, with overrides."""
+
+    account: str
+    region: str
+    overrides: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class DesiredStackSet:
+    """What one stack set should look like after the rollout."""
+
+    name: str
+    kind: Literal["primary", "replica"]
+    region: str
+    template: Mapping[str, Any]  # the template as a dict (parsed JSON)
+    template_body: str  # the exact JSON text that will be sent
+    parameters: Mapping[str, str]  # ParameterKey -> default value sent with the stack set
+    instances: tuple[DesiredInstance, ...]
+    permission_model: Literal["SELF_MANAGED", "SERVICE_MANAGED"] = "SELF_MANAGED"
+    organizational_units: tuple[str, ...] = ()
+    tags: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ObservedInstance:
+    account: str
+    region: str
+    status: str  # CURRENT | OUTDATED | INOPERABLE
+    detailed_status: str = ""  # PENDING | RUNNING | SUCCEEDED | FAILED | CANCELLED | INOPERABLE | SKIPPED_...
+    reason: str = ""
+    drift_status: str = ""
+    stack_id: str = ""
+    organizational_unit: str = ""
+    overrides: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ObservedStackSet:
+    """A stack set as CloudFormation reports it."""
+
+    name: str
+    status: str  # ACTIVE | DELETED
+    template_body: str
+    parameters: Mapping[str, str]
+    instances: tuple[ObservedInstance, ...] = ()
+    running_operation_ids: tuple[str, ...] = ()
+    permission_model: str = "SELF_MANAGED"
+    managed_execution: bool = False
+    stack_set_arn: str = ""
+
+
+@attrs.frozen
+class ResourceChange:
+    """One resource that differs between the deployed and the new template."""
+
+    logical_id: str
+    resource_type: str
+    action: Literal["add", "remove", "modify"]
+    changed_paths: tuple[str, ...] = ()  # e.g. "Properties.CorsConfiguration.CorsRules[0].AllowedOrigins"
+    replacement_paths: tuple[str, ...] = ()  # the changed paths that force replacement
+    data_loss: bool = False
+    reason: str = ""  # why this is data loss, for the user
+
+    @property
+    def replacement(self) -> bool:
+        return bool(self.replacement_paths)
+
+
+@attrs.frozen
+class TemplateDiff:
+    resources: tuple[ResourceChange, ...] = ()
+    other_sections: tuple[str, ...] = ()  # top-level sections that changed besides Resources
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.resources or self.other_sections)
+
+    @property
+    def data_loss(self) -> tuple[ResourceChange, ...]:
+        return tuple(r for r in self.resources if r.data_loss)
+
+
+@attrs.frozen
+class ParameterChange:
+    key: str
+    old: str | None  # None: added
+    new: str | None  # None: removed
+
+
+@attrs.frozen
+class InstanceDiff:
+    add: tuple[DesiredInstance, ...] = ()
+    remove: tuple[ObservedInstance, ...] = ()
+    outdated: tuple[ObservedInstance, ...] = ()  # exist but not CURRENT (or overrides differ)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.add or self.remove or self.outdated)
+
+
+@attrs.frozen
+class StackSetPlan:
+    """What deploying one stack set will do. Pure data, printable and JSON-serialisable."""
+
+    desired: DesiredStackSet
+    action: Action
+    template: TemplateDiff
+    parameters: tuple[ParameterChange, ...]
+    instances: InstanceDiff
+
+    @property
+    def data_loss(self) -> tuple[ResourceChange, ...]:
+        return self.template.data_loss
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "no change"
