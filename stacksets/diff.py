@@ -1,0 +1,495 @@
+"""Resource-level diff of two CloudFormation templates (parsed JSON), with data-loss detection.
+
+Pure: no AWS call, no boto3. Which property changes force a replacement comes from the
+resource provider schemas that cfn-lint ships (``createOnlyProperties`` and, conservatively,
+``conditionalCreateOnlyProperties``), read lazily from the installed package's data files
+without importing cfn-lint itself, plus the documented DynamoDB rule that changing the
+``AttributeType`` of a key attribute of the table replaces it. When cfn-lint is not installed
+a small built-in table covers the resource types these templates use.
+
+Values are compared structurally: an intrinsic function (``{"Ref": ...}``, ``{"Fn::Sub": ...}``)
+is one value, so any change inside it is a change of the property that holds it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from .model import STATEFUL_TYPES, ResourceChange, TemplateDiff
+
+__all__ = [
+    "DEFAULT_SCHEMA_REGION",
+    "create_only_properties",
+    "diff_templates",
+    "format_path",
+]
+
+DEFAULT_SCHEMA_REGION = "us-east-1"
+
+#: Used when cfn-lint's schemas are not installed (values copied from its us-east-1 schemas).
+_FALLBACK_CREATE_ONLY: dict[str, tuple[str, ...]] = {
+    "AWS::DynamoDB::Table": ("/properties/TableName", "/properties/ImportSourceSpecification"),
+    "AWS::S3::Bucket": (
+        "/properties/BucketName",
+        "/properties/BucketNamePrefix",
+        "/properties/BucketNamespace",
+    ),
+    "AWS::S3::BucketPolicy": ("/properties/Bucket",),
+    "AWS::IAM::Role": ("/properties/Path", "/properties/RoleName"),
+}
+_FALLBACK_CONDITIONAL: dict[str, tuple[str, ...]] = {"AWS::DynamoDB::Table": ("/properties/KeySchema",)}
+
+#: Resource attributes (besides Type and Properties) compared as one value each.
+_RESOURCE_ATTRIBUTES = (
+    "Condition",
+    "CreationPolicy",
+    "DeletionPolicy",
+    "DependsOn",
+    "Metadata",
+    "UpdatePolicy",
+    "UpdateReplacePolicy",
+)
+
+#: The property holding a resource's custom physical name: CloudFormation cannot replace a
+#: custom-named resource while the name stays the same.
+_NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}
+_KIND = {"AWS::DynamoDB::Table": "table", "AWS::S3::Bucket": "bucket"}
+
+Segment = str | int
+PathT = tuple[Segment, ...]
+
+
+class _Missing:
+    """Marks an absent value, so that absent and present compare unequal."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def _cfnlint_schema_dir() -> Path | None:
+    """``cfnlint/data/schemas`` of the installed cfn-lint, found without importing cfn-lint."""
+    try:
+        spec = importlib.util.find_spec("cfnlint")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "data" / "schemas"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@functools.cache
+def _provider_index(region: str) -> Mapping[str, str] | None:
+    """cfn-lint >= 1.2x: ``providers/<region>.json`` maps a type name to a schema file hash."""
+    base = _cfnlint_schema_dir()
+    if base is None:
+        return None
+    index = base / "providers" / f"{region}.json"
+    if not index.is_file():
+        return None
+    data: dict[str, str] = json.loads(index.read_text(encoding="utf-8"))
+    return data
+
+
+@functools.cache
+def _load_schema(resource_type: str, region: str) -> Mapping[str, Any] | None:
+    base = _cfnlint_schema_dir()
+    if base is None:
+        return None
+    candidates: list[Path] = []
+    index = _provider_index(region)
+    if index is not None and resource_type in index:
+        candidates.append(base / "resources" / f"{index[resource_type]}.json")
+    # Older layout: providers/us_east_1/aws-s3-bucket.json
+    file_name = resource_type.lower().replace("::", "-") + ".json"
+    candidates.append(base / "providers" / region.replace("-", "_") / file_name)
+    for path in candidates:
+        if path.is_file():
+            schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return schema
+    return None
+
+
+@functools.cache
+def create_only_properties(resource_type: str, region: str = DEFAULT_SCHEMA_REGION) -> tuple[str, ...]:
+    """JSON pointers (``/properties/BucketName``) of properties whose change replaces the resource.
+
+    ``conditionalCreateOnlyProperties`` (may require replacement) are included: for a guard
+    against data loss a false alarm, overridable with ``--allow-replacement``, is the safe side.
+    """
+    schema = _load_schema(resource_type, region)
+    if schema is None and region != DEFAULT_SCHEMA_REGION:
+        schema = _load_schema(resource_type, DEFAULT_SCHEMA_REGION)
+    if schema is None:
+        pointers = _FALLBACK_CREATE_ONLY.get(resource_type, ()) + _FALLBACK_CONDITIONAL.get(resource_type, ())
+    else:
+        pointers = tuple(schema.get("createOnlyProperties", ())) + tuple(
+            schema.get("conditionalCreateOnlyProperties", ())
+        )
+    if resource_type == "AWS::DynamoDB::Table" and "/properties/KeySchema" not in pointers:
+        pointers += ("/properties/KeySchema",)
+    return tuple(dict.fromkeys(pointers))
+
+
+def _pointer_segments(pointer: str) -> tuple[str, ...] | None:
+    """``/properties/A/*/B`` -> ``("Properties", "A", "*", "B")``; None for other pointers."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    if len(parts) < 2 or parts[0] != "properties":
+        return None
+    return ("Properties", *parts[1:])
+
+
+# --------------------------------------------------------------------------- paths and values
+
+
+def format_path(path: Sequence[Segment]) -> str:
+    """``("Properties", "CorsRules", 0, "AllowedOrigins")`` -> ``Properties.CorsRules[0].AllowedOrigins``."""
+    out = ""
+    for segment in path:
+        if isinstance(segment, int):
+            out += f"[{segment}]"
+        else:
+            out += ("." if out else "") + segment
+    return out
+
+
+def _is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    (key,) = value
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, list) or (isinstance(value, dict) and not _is_intrinsic(value))
+
+
+def _changed_paths(old: Any, new: Any, path: PathT) -> Iterator[PathT]:
+    """The deepest paths where ``old`` and ``new`` differ.
+
+    Mappings are compared key by key; lists of the same length holding mappings or lists are
+    compared element by element; any other difference (scalars, lists of scalars, lists whose
+    length changed, intrinsic functions) is reported at the path holding the value.
+    """
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and not _is_intrinsic(old) and not _is_intrinsic(new):
+        for key in sorted(set(old) | set(new)):
+            if key not in old or key not in new:
+                yield (*path, key)
+            else:
+                yield from _changed_paths(old[key], new[key], (*path, key))
+        return
+    if (
+        isinstance(old, list)
+        and isinstance(new, list)
+        and len(old) == len(new)
+        and any(_is_container(v) for v in (*old, *new))
+    ):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            yield from _changed_paths(a, b, (*path, i))
+        return
+    yield path
+
+
+def _select(value: Any, pattern: Sequence[str], path: PathT = ()) -> Iterator[tuple[PathT, Any]]:
+    """The values matching a pointer pattern (``*`` matches any list index), by concrete path.
+
+    Absent values are yielded as ``_MISSING``; an intrinsic function met on the way is the value.
+    """
+    if not pattern:
+        yield path, value
+        return
+    if _is_intrinsic(value):
+        yield path, value
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _select(item, rest, (*path, i))
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                yield from _select(value[key], rest, (*path, key))
+        return
+    if isinstance(value, dict) and head in value:
+        yield from _select(value[head], rest, (*path, head))
+    else:
+        yield (*path, head), _MISSING
+
+
+def _overlaps(a: PathT, b: PathT) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+# --------------------------------------------------------------------------- replacement
+
+
+def _key_attributes(props: Mapping[str, Any]) -> set[str]:
+    keys = props.get("KeySchema")
+    if not isinstance(keys, list):
+        return set()
+    return {
+        k["AttributeName"] for k in keys if isinstance(k, dict) and isinstance(k.get("AttributeName"), str)
+    }
+
+
+def _attribute_types(props: Mapping[str, Any]) -> dict[str, Any]:
+    defs = props.get("AttributeDefinitions")
+    if not isinstance(defs, list):
+        return {}
+    return {
+        d["AttributeName"]: d.get("AttributeType")
+        for d in defs
+        if isinstance(d, dict) and isinstance(d.get("AttributeName"), str)
+    }
+
+
+def _dynamodb_key_type_paths(
+    old: Mapping[str, Any], new: Mapping[str, Any], changed: list[PathT]
+) -> set[PathT]:
+    """Changed ``AttributeDefinitions`` paths that change the type of a table key attribute."""
+    old_props = old.get("Properties") or {}
+    new_props = new.get("Properties") or {}
+    if not isinstance(old_props, dict) or not isinstance(new_props, dict):
+        return set()
+    keys = _key_attributes(old_props) | _key_attributes(new_props)
+    old_types, new_types = _attribute_types(old_props), _attribute_types(new_props)
+    retyped = {k for k in keys if k in old_types and k in new_types and old_types[k] != new_types[k]}
+    if not retyped:
+        return set()
+    old_defs = old_props.get("AttributeDefinitions")
+    new_defs = new_props.get("AttributeDefinitions")
+    out: set[PathT] = set()
+    for path in changed:
+        if path[:2] != ("Properties", "AttributeDefinitions"):
+            continue
+        if len(path) == 2 or not isinstance(path[2], int):
+            out.add(path)  # the whole list changed
+            continue
+        names = set()
+        for defs in (old_defs, new_defs):
+            if isinstance(defs, list) and path[2] < len(defs) and isinstance(defs[path[2]], dict):
+                names.add(defs[path[2]].get("AttributeName"))
+        if names & retyped:
+            out.add(path)
+    return out
+
+
+def _replacement_paths(
+    resource_type: str, old: Mapping[str, Any], new: Mapping[str, Any], changed: list[PathT], region: str
+) -> set[PathT]:
+    out: set[PathT] = set()
+    for pointer in create_only_properties(resource_type, region):
+        pattern = _pointer_segments(pointer)
+        if pattern is None:
+            continue
+        before = dict(_select(old, pattern))
+        after = dict(_select(new, pattern))
+        differing = [
+            p
+            for p in sorted(set(before) | set(after), key=repr)
+            if before.get(p, _MISSING) != after.get(p, _MISSING)
+        ]
+        for concrete in differing:
+            hits = [c for c in changed if _overlaps(c, concrete)]
+            out.update(hits)
+    if resource_type == "AWS::DynamoDB::Table":
+        out |= _dynamodb_key_type_paths(old, new, changed)
+    return out
+
+
+# --------------------------------------------------------------------------- reasons
+
+
+def _kind(resource_type: str) -> str:
+    return _KIND.get(resource_type, f"{resource_type} resource")
+
+
+def _fate(resource: Mapping[str, Any], policy_key: str, kind: str) -> str:
+    policy = resource.get(policy_key, "Delete")
+    if policy in ("Retain", "RetainExceptOnCreate"):
+        return (
+            f"retain the old {kind} outside the stack ({policy_key}: {policy}): orphaned, "
+            "its data not copied to the new one"
+        )
+    if policy == "Snapshot":
+        return f"delete the old {kind} after a snapshot ({policy_key}: Snapshot)"
+    return f"delete the old {kind} and its data"
+
+
+def _removal_reason(logical_id: str, resource: Mapping[str, Any]) -> str:
+    kind = _kind(str(resource.get("Type", "")))
+    fate = _fate(resource, "DeletionPolicy", kind)
+    return f"{kind} {logical_id} removed from the template: CloudFormation would {fate}"
+
+
+def _rename_reason(old_id: str, new_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    resource_type = str(old.get("Type", ""))
+    kind = _kind(resource_type)
+    reason = (
+        f"logical id changed from {old_id} to {new_id}: CloudFormation would create a new, empty resource "
+        f"and {_fate(old, 'DeletionPolicy', kind)}"
+    )
+    name = _NAME_PROPERTY.get(resource_type)
+    if name is not None:
+        old_name = (old.get("Properties") or {}).get(name, _MISSING)
+        if old_name is not _MISSING and old_name == (new.get("Properties") or {}).get(name, _MISSING):
+            reason += f"; the new {kind} has the same {name}, so creating it fails while the old one exists"
+    return reason
+
+
+def _replacement_reason(
+    resource_type: str, paths: Sequence[str], old: Mapping[str, Any], new: Mapping[str, Any]
+) -> str:
+    kind = _kind(resource_type)
+    reason = (
+        f"changing {', '.join(paths)} replaces the {kind}: CloudFormation would create a new, empty "
+        f"{kind} and {_fate(old, 'UpdateReplacePolicy', kind)}"
+    )
+    name = _NAME_PROPERTY.get(resource_type)
+    if name is not None and f"Properties.{name}" not in paths:
+        old_name = (old.get("Properties") or {}).get(name, _MISSING)
+        if old_name is not _MISSING and old_name == (new.get("Properties") or {}).get(name, _MISSING):
+            reason += (
+                f"; with an unchanged custom {name} the update fails instead "
+                "(CloudFormation cannot replace a custom-named resource)"
+            )
+    return reason
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def _resources(template: Mapping[str, Any] | None) -> Mapping[str, Mapping[str, Any]]:
+    if template is None:
+        return {}
+    resources = template.get("Resources") or {}
+    return {k: v for k, v in resources.items() if isinstance(v, Mapping)}
+
+
+def _modify(
+    logical_id: str, old: Mapping[str, Any], new: Mapping[str, Any], region: str
+) -> ResourceChange | None:
+    old_type, new_type = str(old.get("Type", "")), str(new.get("Type", ""))
+    if old_type != new_type:
+        return ResourceChange(
+            logical_id=logical_id,
+            resource_type=new_type,
+            action="modify",
+            changed_paths=("Type",),
+            replacement_paths=("Type",),
+            data_loss=old_type in STATEFUL_TYPES,
+            reason=(
+                f"type changed from {old_type} to {new_type}: CloudFormation would create a new resource and "
+                f"{_fate(old, 'UpdateReplacePolicy', _kind(old_type))}"
+                if old_type in STATEFUL_TYPES
+                else ""
+            ),
+        )
+    changed: list[PathT] = []
+    for attribute in _RESOURCE_ATTRIBUTES:
+        if old.get(attribute, _MISSING) != new.get(attribute, _MISSING):
+            changed.append((attribute,))
+    changed.extend(_changed_paths(old.get("Properties") or {}, new.get("Properties") or {}, ("Properties",)))
+    if not changed:
+        return None
+    changed.sort(key=format_path)
+    replacing = _replacement_paths(new_type, old, new, changed, region)
+    replacement = tuple(format_path(p) for p in changed if p in replacing)
+    data_loss = bool(replacement) and new_type in STATEFUL_TYPES
+    return ResourceChange(
+        logical_id=logical_id,
+        resource_type=new_type,
+        action="modify",
+        changed_paths=tuple(format_path(p) for p in changed),
+        replacement_paths=replacement,
+        data_loss=data_loss,
+        reason=_replacement_reason(new_type, replacement, old, new) if data_loss else "",
+    )
+
+
+def _similarity(a: Mapping[str, Any], b: Mapping[str, Any]) -> int:
+    pa, pb = a.get("Properties") or {}, b.get("Properties") or {}
+    return sum(1 for k in pa if k in pb and pa[k] == pb[k])
+
+
+def _pair_renames(
+    removed: list[str],
+    added: list[str],
+    old: Mapping[str, Mapping[str, Any]],
+    new: Mapping[str, Mapping[str, Any]],
+) -> dict[str, str]:
+    """Probable renames: a stateful resource removed and one of the same type added (old -> new id)."""
+    pairs: dict[str, str] = {}
+    for resource_type in sorted(STATEFUL_TYPES):
+        gone = [r for r in removed if old[r].get("Type") == resource_type]
+        came = [a for a in added if new[a].get("Type") == resource_type]
+        candidates = sorted(
+            ((-_similarity(old[r], new[a]), r, a) for r in gone for a in came),
+        )
+        used: set[str] = set()
+        for _, r, a in candidates:
+            if r not in pairs and a not in used:
+                pairs[r] = a
+                used.add(a)
+    return pairs
+
+
+def diff_templates(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any], *, region: str = DEFAULT_SCHEMA_REGION
+) -> TemplateDiff:
+    """Compare a deployed template with a new one (both parsed JSON).
+
+    ``old`` None means nothing is deployed yet: every resource is an "add" and every other
+    top-level section of ``new`` counts as changed. ``region`` picks cfn-lint's schema set.
+    """
+    old_resources, new_resources = _resources(old), _resources(new)
+    removed = sorted(set(old_resources) - set(new_resources))
+    added = sorted(set(new_resources) - set(old_resources))
+    renames = _pair_renames(removed, added, old_resources, new_resources)
+
+    changes: list[ResourceChange] = []
+    for logical_id in removed:
+        resource = old_resources[logical_id]
+        resource_type = str(resource.get("Type", ""))
+        stateful = resource_type in STATEFUL_TYPES
+        if logical_id in renames:
+            target = renames[logical_id]
+            reason = _rename_reason(logical_id, target, resource, new_resources[target])
+        else:
+            reason = _removal_reason(logical_id, resource) if stateful else ""
+        changes.append(ResourceChange(logical_id, resource_type, "remove", data_loss=stateful, reason=reason))
+    for logical_id in added:
+        changes.append(ResourceChange(logical_id, str(new_resources[logical_id].get("Type", "")), "add"))
+    for logical_id in sorted(set(old_resources) & set(new_resources)):
+        change = _modify(logical_id, old_resources[logical_id], new_resources[logical_id], region)
+        if change is not None:
+            changes.append(change)
+    changes.sort(key=lambda c: (c.logical_id, _ACTION_ORDER[c.action]))
+
+    old_sections: Mapping[str, Any] = old or {}
+    other = tuple(
+        key
+        for key in sorted((set(old_sections) | set(new)) - {"Resources"})
+        if old is None or old_sections.get(key, _MISSING) != new.get(key, _MISSING)
+    )
+    return TemplateDiff(resources=tuple(changes), other_sections=other)
+
+
+_ACTION_ORDER: dict[Literal["add", "remove", "modify"], int] = {"remove": 0, "add": 1, "modify": 2}
