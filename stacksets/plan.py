@@ -1,0 +1,336 @@
+"""Compare desired and observed stack sets: what ``deploy`` would do. Pure: no boto3.
+
+Semantics of :attr:`StackSetPlan.action`:
+
+* ``"create"``: the stack set does not exist (``observed`` is None or its status is DELETED).
+  Every resource is an "add", every parameter is added, every desired instance is to create.
+* ``"update"``: the stack set exists and something must change: its template (compared as
+  parsed JSON, so formatting alone is no change), its parameters, its permission model
+  (see :func:`stack_set_changes`), *or only its instances* (missing, surplus, or outdated ones).
+  :func:`needs_stack_set_update` tells the executor whether ``UpdateStackSet`` is needed
+  or only ``CreateStackInstances`` / ``UpdateStackInstances`` / ``DeleteStackInstances``.
+* ``"no change"``: nothing to do; the executor makes no mutating call.
+
+Instances: a desired instance matches an observed one with the same region and the same
+account (or, for SERVICE_MANAGED targets, whose organizational unit is the desired
+"account"). Desired without a match: add. Observed without a match: remove. Matched but not
+CURRENT, or with parameter overrides different from the desired ones: outdated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .diff import diff_templates
+from .model import (
+    DesiredInstance,
+    DesiredStackSet,
+    InstanceDiff,
+    ObservedInstance,
+    ObservedStackSet,
+    ParameterChange,
+    ResourceChange,
+    StackSetPlan,
+)
+
+__all__ = [
+    "PlannedStackSet",
+    "instances_to_create",
+    "instances_to_delete",
+    "instances_to_update",
+    "needs_stack_set_create",
+    "needs_stack_set_update",
+    "parse_template_body",
+    "plan_blocks_deploy",
+    "plan_stack_set",
+    "plan_to_json",
+    "render_plan",
+    "stack_set_changes",
+]
+
+
+@attrs.frozen
+class PlannedStackSet(StackSetPlan):
+    """A :class:`StackSetPlan` that also records changes of the stack set's own settings
+    (e.g. ``"PermissionModel: SELF_MANAGED -> SERVICE_MANAGED"``), which the shared model
+    has no field for. Read it through :func:`stack_set_changes`, which accepts any plan."""
+
+    settings: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def parse_template_body(body: str) -> Mapping[str, Any]:
+    """A deployed template body as a dict: JSON, or YAML (through cfn-flip) as a fallback."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        from cfn_flip import load
+
+        data, _ = load(body)
+    if not isinstance(data, dict):
+        raise ValueError("the deployed template body is not a mapping")
+    return data
+
+
+def _parameter_changes(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[ParameterChange, ...]:
+    return tuple(
+        ParameterChange(key, old.get(key), new.get(key))
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    )
+
+
+def _matches(desired: DesiredInstance, observed: ObservedInstance) -> bool:
+    if desired.region != observed.region:
+        return False
+    return desired.account in (observed.account, observed.organizational_unit)
+
+
+def _instance_diff(desired: Sequence[DesiredInstance], observed: Sequence[ObservedInstance]) -> InstanceDiff:
+    add: list[DesiredInstance] = []
+    outdated: list[ObservedInstance] = []
+    matched: set[int] = set()
+    for want in desired:
+        hits = [i for i, have in enumerate(observed) if _matches(want, have)]
+        if not hits:
+            add.append(want)
+            continue
+        matched.update(hits)
+        for i in hits:
+            have = observed[i]
+            stale = have.status != "CURRENT" or dict(have.overrides) != dict(want.overrides)
+            if stale and have not in outdated:
+                outdated.append(have)
+    remove = [have for i, have in enumerate(observed) if i not in matched]
+    return InstanceDiff(add=tuple(add), remove=tuple(remove), outdated=tuple(outdated))
+
+
+def plan_stack_set(
+    desired: DesiredStackSet,
+    observed: ObservedStackSet | None,
+    *,
+    require_managed_execution: bool = False,
+) -> StackSetPlan:
+    """What deploying ``desired`` over ``observed`` does (see the module docstring).
+
+    ``require_managed_execution``: also count ManagedExecution being off as a change of the
+    stack set. Off by default because some endpoints (moto) always report it inactive, which
+    would make every plan an update.
+    """
+    if observed is None or observed.status == "DELETED":
+        return PlannedStackSet(
+            desired=desired,
+            action="create",
+            template=diff_templates(None, desired.template, region=desired.region),
+            parameters=_parameter_changes({}, desired.parameters),
+            instances=InstanceDiff(add=tuple(desired.instances)),
+        )
+    template = diff_templates(
+        parse_template_body(observed.template_body), desired.template, region=desired.region
+    )
+    parameters = _parameter_changes(observed.parameters, desired.parameters)
+    settings: list[str] = []
+    if observed.permission_model != desired.permission_model:
+        settings.append(f"PermissionModel: {observed.permission_model} -> {desired.permission_model}")
+    if require_managed_execution and not observed.managed_execution:
+        settings.append("ManagedExecution: off -> on")
+    instances = _instance_diff(desired.instances, observed.instances)
+    changed = template.changed or parameters or settings or instances.changed
+    return PlannedStackSet(
+        desired=desired,
+        action="update" if changed else "no change",
+        template=template,
+        parameters=parameters,
+        instances=instances,
+        settings=tuple(settings),
+    )
+
+
+# --------------------------------------------------------------------------- for the executor
+
+
+def stack_set_changes(plan: StackSetPlan) -> tuple[str, ...]:
+    """Changes of the stack set's own settings (permission model, managed execution)."""
+    return plan.settings if isinstance(plan, PlannedStackSet) else ()
+
+
+def needs_stack_set_create(plan: StackSetPlan) -> bool:
+    """``CreateStackSet`` is needed."""
+    return plan.action == "create"
+
+
+def needs_stack_set_update(plan: StackSetPlan) -> bool:
+    """``UpdateStackSet`` is needed: the stack set exists and its template, parameters or
+    settings differ. False when only instances must be created, updated or deleted."""
+    return plan.action == "update" and bool(
+        plan.template.changed or plan.parameters or stack_set_changes(plan)
+    )
+
+
+def instances_to_create(plan: StackSetPlan) -> tuple[DesiredInstance, ...]:
+    """Instances for ``CreateStackInstances`` (all desired ones when the stack set is created)."""
+    return plan.instances.add
+
+
+def instances_to_delete(plan: StackSetPlan) -> tuple[ObservedInstance, ...]:
+    """Instances that exist but are not desired any more (``DeleteStackInstances``)."""
+    return plan.instances.remove
+
+
+def instances_to_update(plan: StackSetPlan) -> tuple[ObservedInstance, ...]:
+    """Existing instances that are not CURRENT or whose overrides differ.
+
+    An ``UpdateStackSet`` over all instances brings the not-CURRENT ones up to date too;
+    override changes always need ``UpdateStackInstances`` with ``ParameterOverrides``.
+    """
+    return plan.instances.outdated
+
+
+def plan_blocks_deploy(plans: Iterable[StackSetPlan], allow_replacement: bool) -> list[ResourceChange]:
+    """The data-loss changes that stop ``deploy`` (none when ``allow_replacement``)."""
+    if allow_replacement:
+        return []
+    return [change for plan in plans for change in plan.data_loss]
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _instance_label(account: str, region: str, overrides: Mapping[str, str]) -> str:
+    label = f"{account} {region}"
+    if overrides:
+        label += " overrides: " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    return label
+
+
+def _observed_label(instance: ObservedInstance) -> str:
+    label = _instance_label(instance.account, instance.region, instance.overrides)
+    status = instance.status + (f"/{instance.detailed_status}" if instance.detailed_status else "")
+    label += f" [{status}]"
+    if instance.reason:
+        label += f" {instance.reason}"
+    return label
+
+
+def _value(value: str | None) -> str:
+    return "(none)" if value is None else repr(value)
+
+
+def _render_one(plan: StackSetPlan) -> list[str]:
+    desired = plan.desired
+    lines = [f"Stack set {desired.name} ({desired.kind}, {desired.region}): {plan.action}"]
+    if not plan.changed:
+        return lines
+    for setting in stack_set_changes(plan):
+        lines.append(f"  ~ {setting}")
+    resources = plan.template.resources
+    if resources:
+        lines.append("  Resources:")
+        for change in resources:
+            mark = {"add": "+", "remove": "-", "modify": "~"}[change.action]
+            lines.append(f"    {mark} {change.logical_id} ({change.resource_type}) {change.action}")
+            for path in change.changed_paths:
+                note = " (requires replacement)" if path in change.replacement_paths else ""
+                lines.append(f"        {path}{note}")
+    if plan.template.other_sections and plan.action != "create":
+        lines.append(f"  Other template sections changed: {', '.join(plan.template.other_sections)}")
+    for change in plan.data_loss:
+        lines.append(f"  DATA LOSS: {change.logical_id} ({change.resource_type}): {change.reason}")
+    if plan.parameters:
+        lines.append("  Parameters:")
+        for p in plan.parameters:
+            mark = "+" if p.old is None else "-" if p.new is None else "~"
+            lines.append(f"    {mark} {p.key}: {_value(p.old)} -> {_value(p.new)}")
+    if plan.instances.changed:
+        lines.append("  Instances:")
+        lines.extend(f"    + {_instance_label(i.account, i.region, i.overrides)}" for i in plan.instances.add)
+        lines.extend(f"    - {_observed_label(i)}" for i in plan.instances.remove)
+        lines.extend(f"    ~ {_observed_label(i)} (outdated)" for i in plan.instances.outdated)
+    return lines
+
+
+def render_plan(plans: Sequence[StackSetPlan]) -> str:
+    """The plan as plain, deterministic text for the terminal (ends with a newline)."""
+    lines: list[str] = []
+    for plan in plans:
+        if lines:
+            lines.append("")
+        lines.extend(_render_one(plan))
+    lines.append("")
+    counts = {a: sum(1 for p in plans if p.action == a) for a in ("create", "update", "no change")}
+    lines.append(
+        f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['no change']} unchanged."
+    )
+    losses = sum(len(p.data_loss) for p in plans)
+    if losses:
+        lines.append(
+            f"{losses} change(s) would lose or orphan data: deploy refuses them without --allow-replacement."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _change_json(change: ResourceChange) -> dict[str, Any]:
+    return {
+        "logical_id": change.logical_id,
+        "type": change.resource_type,
+        "action": change.action,
+        "changed_paths": list(change.changed_paths),
+        "replacement_paths": list(change.replacement_paths),
+        "replacement": change.replacement,
+        "data_loss": change.data_loss,
+        "reason": change.reason,
+    }
+
+
+def _observed_json(instance: ObservedInstance) -> dict[str, Any]:
+    return {
+        "account": instance.account,
+        "region": instance.region,
+        "status": instance.status,
+        "detailed_status": instance.detailed_status,
+        "reason": instance.reason,
+        "organizational_unit": instance.organizational_unit,
+        "overrides": dict(sorted(instance.overrides.items())),
+    }
+
+
+def _plan_json(plan: StackSetPlan) -> dict[str, Any]:
+    desired = plan.desired
+    return {
+        "name": desired.name,
+        "kind": desired.kind,
+        "region": desired.region,
+        "action": plan.action,
+        "needs_stack_set_update": needs_stack_set_update(plan),
+        "stack_set_changes": list(stack_set_changes(plan)),
+        "template": {
+            "changed": plan.template.changed,
+            "resources": [_change_json(c) for c in plan.template.resources],
+            "other_sections": list(plan.template.other_sections),
+        },
+        "data_loss": [_change_json(c) for c in plan.data_loss],
+        "parameters": [{"key": p.key, "old": p.old, "new": p.new} for p in plan.parameters],
+        "instances": {
+            "add": [
+                {"account": i.account, "region": i.region, "overrides": dict(sorted(i.overrides.items()))}
+                for i in plan.instances.add
+            ],
+            "remove": [_observed_json(i) for i in plan.instances.remove],
+            "outdated": [_observed_json(i) for i in plan.instances.outdated],
+        },
+    }
+
+
+def plan_to_json(plans: Sequence[StackSetPlan]) -> dict[str, Any]:
+    """The plan as JSON-serialisable data (for ``plan --json``)."""
+    return {
+        "changed": any(p.changed for p in plans),
+        "data_loss": any(p.data_loss for p in plans),
+        "stack_sets": [_plan_json(p) for p in plans],
+    }
