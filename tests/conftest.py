@@ -43,7 +43,7 @@ def reset_moto(endpoint: str) -> None:
     import urllib.request
 
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
 
 

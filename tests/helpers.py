@@ -1,0 +1,37 @@
+"""Small helpers shared by the template tests."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from appstorage.config import Config, bundled_example_path, parse_config
+from appstorage.render import to_json
+from appstorage.templates import build_environment
+
+
+def example_data() -> dict[str, Any]:
+    """The bundled example as a fresh, mutable dict."""
+    data: dict[str, Any] = yaml.safe_load(bundled_example_path().read_text(encoding="utf-8"))
+    return copy.deepcopy(data)
+
+
+def config_from(data: dict[str, Any]) -> Config:
+    return parse_config(data, "test.yaml")
+
+
+def rendered(config: Config, env: str, kind: str) -> dict[str, Any]:
+    """A built template as plain JSON data (what CloudFormation receives)."""
+    templates = build_environment(config, env)
+    template = templates.primary if kind == "primary" else templates.replica
+    result: dict[str, Any] = json.loads(to_json(template))
+    return result
+
+
+def write_yaml(path: Path, data: Any) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path

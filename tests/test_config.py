@@ -1,0 +1,218 @@
+"""Bad configuration: each rejected with exit code 2 and a message naming the field and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from appstorage.build import main as build_main
+from appstorage.config import ConfigError, load_config, parse_config
+from appstorage.naming import Purpose, bucket_name_for_region
+from appstorage.validators import NAME_RE, check_bucket_name, check_name
+from tests.helpers import example_data, write_yaml
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def env(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda d: d["environments"][name]
+
+
+def setter(path: str, value: Any) -> Mutation:
+    """Set a dotted path (creating mappings on the way)."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+
+    return mutate
+
+
+def deleter(path: str) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        del node[last]
+
+    return mutate
+
+
+P = "environments.prod"
+INVALID: list[tuple[str, Mutation, str, str]] = [
+    # (case id, mutation, field named in the error, words the message must contain)
+    ("unknown top-level key", setter("projcet", "x"), "projcet", "did you mean 'project'"),
+    ("unknown env key", setter(f"{P}.replicaton", True), f"{P}.replicaton", "did you mean 'replication'"),
+    ("bad primary region", setter(f"{P}.primary_region", "us-east-9"), f"{P}.primary_region", "not an AWS region"),
+    ("bad replica region", setter(f"{P}.replica_region", "mars-1"), f"{P}.replica_region", "not an AWS region"),
+    ("equal regions with replication", setter(f"{P}.replica_region", "us-east-1"), f"{P}.replica_region",
+     "both regions are us-east-1"),
+    ("regions in two partitions", setter(f"{P}.replica_region", "cn-north-1"), f"{P}.replica_region",
+     "different AWS partitions"),
+    ("account id of 11 digits", setter(f"{P}.deployment.accounts", ["12345678901"]),
+     f"{P}.deployment.accounts[0]", "not 12 digits"),
+    ("account id as a number", setter(f"{P}.deployment.accounts", [123456789012]),
+     f"{P}.deployment.accounts[0]", "quote it"),
+    ("no accounts", setter(f"{P}.deployment.accounts", []), f"{P}.deployment.accounts", "need target accounts"),
+    ("malformed KMS ARN", setter(f"{P}.parameters.KmsKeyArn", "arn:aws:kms:us-east-1:123:key"),
+     f"{P}.parameters.KmsKeyArn", "not a KMS key ARN"),
+    ("KMS key in the wrong region", setter(
+        f"{P}.parameters.KmsKeyArn", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+     f"{P}.parameters.KmsKeyArn", "is in eu-west-1 but is used in us-east-1"),
+    ("malformed CloudFront ARN", setter(f"{P}.parameters.CloudFrontDistributionArn", "arn:aws:cloudfront::1:dist"),
+     f"{P}.parameters.CloudFrontDistributionArn", "not a CloudFront distribution ARN"),
+    ("malformed administration role ARN", setter(f"{P}.deployment.administration_role_arn", "arn:aws:iam::role/x"),
+     f"{P}.deployment.administration_role_arn", "not an IAM role ARN"),
+    ("bucket name over 63 characters", setter("project", "a-very-long-project-name-for-the-tattoo-dir"),
+     "environments.dev", "bucket name would be too long"),
+    ("name_prefix not a valid name", setter("name_prefix", "Tattoo_Dir"), "name_prefix", "not a valid name"),
+    ("project with a trailing hyphen", setter("project", "tattoo-"), "project", "not a valid name"),
+    ("empty CORS origin", setter(f"{P}.cors_allowed_origins", [""]), f"{P}.cors_allowed_origins[0]",
+     "CORS origin is empty"),
+    ("CORS origin with a path", setter(f"{P}.cors_allowed_origins", ["https://x.example.com/app"]),
+     f"{P}.cors_allowed_origins[0]", "not 'scheme://host[:port]'"),
+    ("wildcard CORS origin", setter(f"{P}.cors_allowed_origins", ["*"]), f"{P}.cors_allowed_origins[0]",
+     "any web site"),
+    ("replication without replica key", deleter(f"{P}.parameters.ReplicaKmsKeyArn"),
+     f"{P}.parameters.ReplicaKmsKeyArn", "no replica key"),
+    ("missing KMS key", deleter(f"{P}.parameters.KmsKeyArn"), f"{P}.parameters.KmsKeyArn", "missing"),
+    ("bad SSM path", setter(f"{P}.parameters.AccessLogsBucketName", "ssm:no-slash"),
+     f"{P}.parameters.AccessLogsBucketName", "not a valid SSM parameter path"),
+    ("literal log bucket without replica twin", setter(f"{P}.parameters.AccessLogsBucketName", "my-logs"),
+     f"{P}.parameters.ReplicaAccessLogsBucketName", "replica region needs its own value"),
+    ("replication not a boolean", setter(f"{P}.replication", "yes please"), f"{P}.replication", "expected bool"),
+    ("PITR period over 35 days", setter(f"{P}.table.pitr_recovery_period_days", 36),
+     f"{P}.table.pitr_recovery_period_days", "from 1 to 35"),
+    ("unknown permission model", setter(f"{P}.deployment.permission_model", "SELF"),
+     f"{P}.deployment.permission_model", "use one of"),
+    ("max concurrency above tolerance + 1", setter(f"{P}.deployment.operation_preferences.max_concurrent_count", 5),
+     f"{P}.deployment.operation_preferences.max_concurrent_count", "above failure tolerance + 1"),
+    ("count and percentage together", setter(
+        f"{P}.deployment.operation_preferences.failure_tolerance_percentage", 10),
+     f"{P}.deployment.operation_preferences.failure_tolerance_percentage", "both as a count and a percentage"),
+    ("OUs under SELF_MANAGED", setter(f"{P}.deployment.organizational_units", ["ou-ab12-cd34ef56"]),
+     f"{P}.deployment.organizational_units", "needs permission_model: SERVICE_MANAGED"),
+    ("SERVICE_MANAGED without OUs", setter(f"{P}.deployment.permission_model", "SERVICE_MANAGED"),
+     f"{P}.deployment.organizational_units", "need target OUs"),
+    ("environment name with capitals", lambda d: d["environments"].update(Prod=d["environments"].pop("prod")),
+     "environments.Prod", "not a valid name"),
+    ("no environments", setter("environments", {}), "environments", "non-empty mapping"),
+    ("tag key reserved", setter("tags", {"aws:owner": "me"}), "tags.aws:owner", "reserved"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "mutate", "field", "words"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_configuration_exits_2_naming_the_field(
+    case: str, mutate: Mutation, field: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = example_data()
+    mutate(data)
+    config_file = write_yaml(tmp_path / "bad.yaml", data)
+    code = build_main(["--config", str(config_file), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2, case
+    assert f"{config_file}: {field}:" in err
+    assert words in err
+    assert "Fix:" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists(), "nothing is written for a bad configuration"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("project: a\nproject: b\n", "duplicate key 'project'"),
+        ("project: [unclosed\n", "not valid YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+)
+def test_unreadable_yaml_exits_2(
+    text: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = tmp_path / "bad.yaml"
+    config_file.write_text(text, encoding="utf-8")
+    assert build_main(["--config", str(config_file)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_missing_file_and_unknown_env_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_main(["--config", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert build_main(["--env", "qa", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "environments.qa: there is no environment 'qa'" in err and "dev, staging, prod" in err
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = example_data()
+    data["environments"]["prod"]["primary_region"] = "nowhere-1"
+    data["environments"]["dev"]["deployment"]["accounts"] = ["1"]
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, "x.yaml")
+    fields = {e.field for e in err.value.errors}
+    assert {"environments.prod.primary_region", "environments.dev.deployment.accounts[0]"} <= fields
+
+
+def test_bundled_example_is_valid_and_immutable() -> None:
+    config = load_config()
+    assert list(config.environments) == ["dev", "staging", "prod"]
+    prod = config.environments["prod"]
+    assert (prod.primary_region, prod.replica_region, prod.replication) == ("us-east-1", "us-west-2", True)
+    with pytest.raises(AttributeError):
+        prod.replication = False  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------------ naming rules (hypothesis)
+
+names = st.from_regex(NAME_RE, fullmatch=True).filter(lambda s: len(s) <= 40)
+regions = st.sampled_from(["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2", "ca-central-1"])
+
+
+@given(names)
+def test_valid_names_pass_the_name_check(name: str) -> None:
+    assert check_name(name, "project") is None
+    assert not name.endswith("-") and "--" not in name and name[0].isalpha()
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda s: not NAME_RE.match(s)))
+def test_invalid_names_are_rejected(name: str) -> None:
+    assert check_name(name, "project") is not None
+
+
+@given(names, names, st.sampled_from(list(Purpose)), regions)
+def test_bucket_names_are_valid_exactly_when_short_enough(
+    prefix: str, env: str, purpose: Purpose, region: str
+) -> None:
+    name = bucket_name_for_region(prefix, env, purpose, "123456789012", region)
+    problem = check_bucket_name(name)
+    assert (problem is None) == (len(name) <= 63)
+    if problem is None:
+        assert name == name.lower() and name[0].isalnum() and name[-1].isalnum()
+
+
+@given(names, names, regions)
+def test_config_accepts_a_name_iff_every_bucket_name_fits(prefix: str, env_name: str, region: str) -> None:
+    data = example_data()
+    data["name_prefix"] = prefix
+    data["environments"] = {env_name: {**data["environments"]["dev"], "primary_region": region}}
+    longest = max(
+        len(bucket_name_for_region(prefix, env_name, p, "1" * 12, region if not p.is_backup else "us-west-2"))
+        for p in Purpose
+    )
+    try:
+        parse_config(data)
+    except ConfigError as err:
+        assert longest > 63
+        assert "bucket name would be too long" in str(err)
+    else:
+        assert longest <= 63

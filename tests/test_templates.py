@@ -1,0 +1,420 @@
+"""Focused tests of what each builder puts in the templates (SPEC sections 3 to 5)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from troposphere import Template
+
+from appstorage import build_bucket, build_table
+from appstorage.config import load_config
+from appstorage.naming import Purpose
+from appstorage.render import to_json
+from tests.helpers import config_from, example_data, rendered
+
+CONFIG = load_config()
+PROD_PRIMARY = rendered(CONFIG, "prod", "primary")
+PROD_REPLICA = rendered(CONFIG, "prod", "replica")
+DEV_PRIMARY = rendered(CONFIG, "dev", "primary")
+ALL = {
+    f"{env}-{kind}": rendered(CONFIG, env, kind)
+    for env in CONFIG.environments
+    for kind in ("primary", "replica")
+}
+BUCKETS = [
+    (name, logical)
+    for name, t in ALL.items()
+    for logical, r in t["Resources"].items()
+    if r["Type"] == "AWS::S3::Bucket"
+]
+
+
+def resources_of(template: dict[str, Any], rtype: str) -> dict[str, Any]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == rtype}
+
+
+# ------------------------------------------------------------------------ table
+
+
+def test_table_keys_indexes_and_stream() -> None:
+    table = PROD_PRIMARY["Resources"]["Table"]
+    props = table["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
+        k: "S" for k in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+    }
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"GSI1", "GSI2"}
+    for name, index in indexes.items():
+        assert index["KeySchema"] == [
+            {"AttributeName": f"{name}PK", "KeyType": "HASH"},
+            {"AttributeName": f"{name}SK", "KeyType": "RANGE"},
+        ]
+        assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["SSESpecification"] == {
+        "KMSMasterKeyId": {"Ref": "KmsKeyArn"},
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+    }
+    assert props["TableName"] == "tattoo-directory-prod"
+
+
+@pytest.mark.parametrize(("env", "days", "protected"), [("dev", 7, False), ("prod", 35, True)])
+def test_table_pitr_and_deletion_protection(env: str, days: int, protected: bool) -> None:
+    props = rendered(CONFIG, env, "primary")["Resources"]["Table"]["Properties"]
+    assert props["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True,
+        "RecoveryPeriodInDays": days,
+    }
+    assert props["DeletionProtectionEnabled"] is protected
+
+
+def test_table_optional_ttl_and_contributor_insights() -> None:
+    assert "TimeToLiveSpecification" not in PROD_PRIMARY["Resources"]["Table"]["Properties"]
+    data = example_data()
+    data["environments"]["dev"]["table"] = {"ttl_attribute": "expiresAt", "contributor_insights": True}
+    props = rendered(config_from(data), "dev", "primary")["Resources"]["Table"]["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["ContributorInsightsSpecification"] == {"Enabled": True}
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_stateful_resources_are_retained(name: str) -> None:
+    for logical, resource in ALL[name]["Resources"].items():
+        if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"):
+            assert resource["DeletionPolicy"] == "Retain", logical
+            assert resource["UpdateReplacePolicy"] == "Retain", logical
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_taggable_resource_has_the_standard_tags(name: str) -> None:
+    for logical, resource in ALL[name]["Resources"].items():
+        if resource["Type"] == "AWS::S3::BucketPolicy":
+            continue
+        tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+        env = name.split("-")[0]
+        assert tags["project"] == "tattoo-directory", logical
+        assert tags["environment"] == env
+        assert tags["module"] == "app-storage"
+        assert tags["managed-by"] == "appstorage"
+        assert tags["cost-center"] == "platform"  # configured tags are added
+
+
+# ------------------------------------------------------------------------ buckets
+
+
+@pytest.mark.parametrize(("template", "logical"), BUCKETS)
+def test_bucket_hardening(template: str, logical: str) -> None:
+    props = ALL[template]["Resources"][logical]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"KMSMasterKeyID": {"Ref": "KmsKeyArn"}, "SSEAlgorithm": "aws:kms"},
+    }
+    assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucketName"}
+    assert props["LoggingConfiguration"]["LogFilePrefix"].endswith("/")
+    abort = [r for r in props["LifecycleConfiguration"]["Rules"] if "AbortIncompleteMultipartUpload" in r]
+    assert abort[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+def test_bucket_names_follow_the_naming_rule() -> None:
+    names = {
+        k: v["Properties"]["BucketName"] for k, v in resources_of(PROD_PRIMARY, "AWS::S3::Bucket").items()
+    }
+    assert names == {
+        "FrontendBucket": {"Fn::Sub": "tattoo-directory-prod-frontend-${AWS::AccountId}-${AWS::Region}"},
+        "ImagesBucket": {"Fn::Sub": "tattoo-directory-prod-images-${AWS::AccountId}-${AWS::Region}"},
+    }
+    replica = {
+        k: v["Properties"]["BucketName"] for k, v in resources_of(PROD_REPLICA, "AWS::S3::Bucket").items()
+    }
+    assert replica["ImagesBackupBucket"] == {
+        "Fn::Sub": "tattoo-directory-prod-images-backup-${AWS::AccountId}-${AWS::Region}"
+    }
+
+
+def test_replica_template_uses_the_replica_region_key_parameter() -> None:
+    """The replica stack resolves KmsKeyArn from the same SSM path in its own region."""
+    assert PROD_REPLICA["Parameters"]["KmsKeyArn"] == {
+        "Default": "/tattoo-directory/prod/foundation/kms-key-arn",
+        "Description": PROD_REPLICA["Parameters"]["KmsKeyArn"]["Description"],
+        "Type": "AWS::SSM::Parameter::Value<String>",
+    }
+    assert "ReplicaKmsKeyArn" not in PROD_REPLICA["Parameters"]
+
+
+def test_literal_parameters_get_an_allowed_pattern_and_replica_twins() -> None:
+    data = example_data()
+    params = data["environments"]["dev"]["parameters"]
+    params["KmsKeyArn"] = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    params["ReplicaKmsKeyArn"] = "arn:aws:kms:us-west-2:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    config = config_from(data)
+    primary = rendered(config, "dev", "primary")["Parameters"]["KmsKeyArn"]
+    replica = rendered(config, "dev", "replica")["Parameters"]["KmsKeyArn"]
+    assert primary["Type"] == "String" and primary["Default"] == params["KmsKeyArn"]
+    assert re.match(primary["AllowedPattern"], params["KmsKeyArn"])
+    assert not re.match(primary["AllowedPattern"], "alias/foo")
+    assert replica["Default"] == params["ReplicaKmsKeyArn"]
+
+
+def test_frontend_and_images_lifecycle_and_cors() -> None:
+    res = PROD_PRIMARY["Resources"]
+    frontend = res["FrontendBucket"]["Properties"]
+    images = res["ImagesBucket"]["Properties"]
+    (fcors,) = frontend["CorsConfiguration"]["CorsRules"]
+    assert fcors["AllowedMethods"] == ["GET", "HEAD"]
+    assert fcors["AllowedOrigins"] == ["https://tattoo.example.com", "https://www.tattoo.example.com"]
+    (icors,) = images["CorsConfiguration"]["CorsRules"]
+    assert icors["AllowedMethods"] == ["GET", "HEAD", "PUT"]
+    assert icors["ExposedHeaders"] == ["ETag"]
+    expire = frontend["LifecycleConfiguration"]["Rules"][0]
+    assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    tier = images["LifecycleConfiguration"]["Rules"][0]
+    assert tier["Transitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
+        {"StorageClass": "GLACIER", "TransitionInDays": 90},
+    ]
+    assert tier["NoncurrentVersionTransitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
+        {"StorageClass": "GLACIER", "TransitionInDays": 90},
+    ]
+    assert tier["NoncurrentVersionExpiration"] == {"NoncurrentDays": 365}
+    assert "WebsiteConfiguration" not in frontend
+    backup_cors = PROD_REPLICA["Resources"]["ImagesBackupBucket"]["Properties"]["CorsConfiguration"]
+    assert backup_cors["CorsRules"][0]["AllowedMethods"] == ["GET", "HEAD"]  # replicas take no uploads
+
+
+def test_website_flag_adds_website_configuration_and_output() -> None:
+    data = example_data()
+    data["environments"]["dev"]["website"] = True
+    t = rendered(config_from(data), "dev", "primary")
+    assert t["Resources"]["FrontendBucket"]["Properties"]["WebsiteConfiguration"] == {
+        "ErrorDocument": "index.html",
+        "IndexDocument": "index.html",
+    }
+    assert "FrontendWebsiteUrl" in t["Outputs"]
+
+
+# ------------------------------------------------------------------------ bucket policies
+
+
+def statements(template: dict[str, Any], policy: str) -> dict[str, Any]:
+    out = {}
+    for s in template["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"]:
+        if "Fn::If" in s:
+            out[s["Fn::If"][1]["Sid"]] = {"conditional": s["Fn::If"]}
+        else:
+            out[s["Sid"]] = s
+    return out
+
+
+@pytest.mark.parametrize(("template", "logical"), BUCKETS)
+def test_bucket_policy_denies_non_tls_and_old_tls(template: str, logical: str) -> None:
+    sts = statements(ALL[template], f"{logical}Policy")
+    insecure = sts["DenyInsecureTransport"]
+    assert insecure["Effect"] == "Deny" and insecure["Principal"] == "*"
+    assert insecure["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert insecure["Resource"] == [{"Fn::GetAtt": [logical, "Arn"]}, {"Fn::Sub": f"${{{logical}.Arn}}/*"}]
+    old_tls = sts["DenyOutdatedTls"]
+    assert old_tls["Effect"] == "Deny"
+    assert old_tls["Condition"] == {"NumericLessThan": {"s3:TlsVersion": 1.2}}
+
+
+def test_cloudfront_statement_scoped_to_distribution_or_account() -> None:
+    cf = statements(PROD_PRIMARY, "FrontendBucketPolicy")["AllowCloudFrontRead"]
+    assert cf["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert cf["Action"] == ["s3:GetObject"]
+    condition, given, fallback = cf["Condition"]["Fn::If"]
+    assert condition == "HasCloudFrontDistribution"
+    assert given == {"StringEquals": {"AWS:SourceArn": {"Ref": "CloudFrontDistributionArn"}}}
+    assert fallback == {
+        "StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}
+        },
+    }
+    assert PROD_PRIMARY["Conditions"]["HasCloudFrontDistribution"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CloudFrontDistributionArn"}, ""]}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("template", "policy", "has_vpce"),
+    [
+        ("prod-primary", "ImagesBucketPolicy", True),
+        ("prod-replica", "ImagesBackupBucketPolicy", True),
+        ("prod-primary", "FrontendBucketPolicy", False),
+        ("prod-replica", "FrontendBackupBucketPolicy", False),
+    ],
+)
+def test_vpc_endpoint_statement_only_on_images_buckets(template: str, policy: str, has_vpce: bool) -> None:
+    sts = statements(ALL[template], policy)
+    assert ("AllowAccountAccessThroughVpcEndpoint" in sts) is has_vpce
+    if has_vpce:
+        condition, statement, absent = sts["AllowAccountAccessThroughVpcEndpoint"]["conditional"]
+        assert condition == "HasS3VpcEndpoint"
+        assert absent == {"Ref": "AWS::NoValue"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceVpce": {"Ref": "S3VpcEndpointId"}}}
+
+
+# ------------------------------------------------------------------------ replication
+
+
+def test_prod_images_replication_has_rtc_metrics_and_replica_key() -> None:
+    config = PROD_PRIMARY["Resources"]["ImagesBucket"]["Properties"]["ReplicationConfiguration"]
+    assert config["Role"] == {"Fn::GetAtt": ["ReplicationRole", "Arn"]}
+    (rule,) = config["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Priority"] == 1
+    assert rule["Filter"] == {"Prefix": ""}
+    assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
+    assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    dest = rule["Destination"]
+    assert dest["Bucket"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::tattoo-directory-prod-images-backup-${AWS::AccountId}-us-west-2"
+    }
+    assert dest["EncryptionConfiguration"] == {"ReplicaKmsKeyID": {"Ref": "ReplicaKmsKeyArn"}}
+    assert dest["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
+    assert dest["Metrics"] == {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}
+    assert dest["StorageClass"] == "STANDARD_IA"
+    frontend_dest = PROD_PRIMARY["Resources"]["FrontendBucket"]["Properties"]["ReplicationConfiguration"]
+    assert "StorageClass" not in frontend_dest["Rules"][0]["Destination"]
+
+
+def test_no_replication_in_dev() -> None:
+    assert "ReplicationRole" not in DEV_PRIMARY["Resources"]
+    assert "ReplicaKmsKeyArn" not in DEV_PRIMARY["Parameters"]
+    for bucket in resources_of(DEV_PRIMARY, "AWS::S3::Bucket").values():
+        assert "ReplicationConfiguration" not in bucket["Properties"]
+
+
+def _role_statements() -> dict[str, dict[str, Any]]:
+    role = PROD_PRIMARY["Resources"]["ReplicationRole"]["Properties"]
+    (policy,) = role["Policies"]
+    return {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+
+
+def test_replication_role_has_exactly_the_spec_actions() -> None:
+    actions = sorted(a for s in _role_statements().values() for a in s["Action"])
+    assert actions == sorted(
+        [
+            "s3:GetReplicationConfiguration",
+            "s3:ListBucket",
+            "s3:GetObjectVersionForReplication",
+            "s3:GetObjectVersionAcl",
+            "s3:GetObjectVersionTagging",
+            "s3:ReplicateObject",
+            "s3:ReplicateDelete",
+            "s3:ReplicateTags",
+            "kms:Decrypt",
+            "kms:Encrypt",
+        ]
+    )
+    assert not any("*" in a for a in actions)
+    assert all(s["Effect"] == "Allow" for s in _role_statements().values())
+
+
+def test_replication_role_trust_and_kms_conditions() -> None:
+    role = PROD_PRIMARY["Resources"]["ReplicationRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert trust["Action"] == ["sts:AssumeRole"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    sts = _role_statements()
+    decrypt = sts["DecryptSourceObjects"]
+    assert decrypt["Resource"] == [{"Ref": "KmsKeyArn"}]
+    cond = decrypt["Condition"]["StringEquals"]
+    assert cond["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}
+    assert cond["kms:EncryptionContext:aws:s3:arn"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:s3:::tattoo-directory-prod-frontend-${AWS::AccountId}-${AWS::Region}"
+        },
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:s3:::tattoo-directory-prod-images-${AWS::AccountId}-${AWS::Region}"
+        },
+    ]
+    encrypt = sts["EncryptReplicas"]
+    assert encrypt["Resource"] == [{"Ref": "ReplicaKmsKeyArn"}]
+    cond = encrypt["Condition"]["StringEquals"]
+    assert cond["kms:ViaService"] == {"Fn::Sub": "s3.us-west-2.${AWS::URLSuffix}"}
+    assert all(
+        "us-west-2" in arn["Fn::Sub"] and "/" not in arn["Fn::Sub"]  # bucket ARNs, not object ARNs
+        for arn in cond["kms:EncryptionContext:aws:s3:arn"]
+    )
+    objects = sts["WriteReplicas"]["Resource"]
+    assert all(arn["Fn::Sub"].endswith("-us-west-2/*") for arn in objects)
+
+
+# ------------------------------------------------------------------------ outputs and ARNs
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_outputs_export_deterministic_names_with_descriptions(name: str) -> None:
+    env = name.split("-")[0]
+    outputs = ALL[name]["Outputs"]
+    assert outputs
+    for key, output in outputs.items():
+        assert output["Description"]
+        assert output["Export"] == {"Name": f"tattoo-directory-{env}-{key}"}
+    text = json.dumps(ALL[name])
+    assert "AWS::StackName" not in text
+
+
+def test_primary_outputs_cover_the_spec() -> None:
+    assert set(PROD_PRIMARY["Outputs"]) == {
+        "TableName", "TableArn", "TableStreamArn",
+        "FrontendBucketName", "FrontendBucketArn", "FrontendBucketRegionalDomainName",
+        "ImagesBucketName", "ImagesBucketArn", "ImagesBucketRegionalDomainName",
+        "ReplicationRoleArn", "SpaIndexDocument", "SpaErrorDocument",
+    }  # fmt: skip
+    assert set(PROD_REPLICA["Outputs"]) == {
+        "FrontendBackupBucketName", "FrontendBackupBucketArn", "FrontendBackupBucketRegionalDomainName",
+        "ImagesBackupBucketName", "ImagesBackupBucketArn", "ImagesBackupBucketRegionalDomainName",
+        "SpaIndexDocument", "SpaErrorDocument",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_arn_is_partition_safe(name: str) -> None:
+    text = json.dumps([ALL[name]["Resources"], ALL[name]["Outputs"]])
+    arns = re.findall(r"arn:(?:\$\{AWS::Partition\}|[a-z-]*):", text)
+    assert arns, "the template builds ARNs"
+    assert set(arns) == {"arn:${AWS::Partition}:"}
+
+
+# ------------------------------------------------------------------------ reuse
+
+
+def test_builders_compose_into_someone_elses_template() -> None:
+    """Other template builders can put our table and a bucket into their own template."""
+    env = CONFIG.environments["dev"]
+    theirs = Template()
+    theirs.add_resource(build_table(CONFIG, env, kms_key="alias/aws/dynamodb"))
+    theirs.add_resource(
+        build_bucket(
+            CONFIG, env, Purpose.IMAGES, kms_key="arn:aws:kms:us-east-1:1:key/x", access_logs_bucket="logs"
+        )
+    )
+    data = json.loads(to_json(theirs))
+    assert set(data["Resources"]) == {"Table", "ImagesBucket"}
+    assert (
+        data["Resources"]["Table"]["Properties"]["SSESpecification"]["KMSMasterKeyId"] == "alias/aws/dynamodb"
+    )
+    # building twice gives equal, independent objects (no global template, no shared state)
+    assert to_json(theirs) == to_json(theirs)
+    assert build_table(CONFIG, env) is not build_table(CONFIG, env)
