@@ -25,7 +25,7 @@ from appstorage.keys import (
 
 # moto's CloudFormation has no AWS::S3::BucketPolicy support: it warns and skips the policies
 # (irrelevant here). It also ignores the table's SSESpecification and PITR settings.
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::S3::BucketPolicy:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
 
 REGION = "us-east-1"
 STACK = "tattoo-directory-dev-app-storage-primary"
