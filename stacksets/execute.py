@@ -1,0 +1,599 @@
+"""The side-effecting rollout: replica phase, then primary phase.
+
+Everything that talks to AWS goes through an injected :class:`~stacksets.session.ClientFactory`;
+waiting uses an injected ``sleep``, ``clock`` and ``random`` (see :class:`Runtime`), so tests
+never wait. The plan itself is pure (:mod:`stacksets.plan`).
+"""
+
+from __future__ import annotations
+
+import random as _random
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+from botocore.exceptions import ClientError
+
+from appstorage.config import Config, Environment
+from appstorage.naming import Purpose, bucket_name_for_region
+
+from .desired import desired_stack_sets
+from .model import DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
+from .observe import observe_stack_set, running_operations
+from .plan import (
+    instances_to_delete,
+    instances_to_update,
+    needs_stack_set_update,
+    plan_blocks_deploy,
+    plan_stack_set,
+)
+from .session import ClientFactory, partition_of
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+
+__all__ = [
+    "Backoff",
+    "DataLossRefused",
+    "Declined",
+    "DeployError",
+    "DeployResult",
+    "Executor",
+    "FailedInstance",
+    "NullReporter",
+    "OperationFailed",
+    "OperationTimeout",
+    "ReplicaMismatch",
+    "Reporter",
+    "Runtime",
+    "StackOutputs",
+    "group_targets",
+    "outputs_to_json",
+]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class DeployError(Exception):
+    """The rollout stopped; ``str()`` says why and what to do."""
+
+
+@attrs.frozen
+class FailedInstance:
+    account: str
+    region: str
+    status: str
+    reason: str
+
+
+class OperationFailed(DeployError):
+    """A StackSet operation ended FAILED or STOPPED."""
+
+    def __init__(
+        self, stack_set: str, operation_id: str, status: str, failures: Sequence[FailedInstance]
+    ) -> None:
+        self.stack_set = stack_set
+        self.operation_id = operation_id
+        self.status = status
+        self.failures = tuple(failures)
+        lines = [f"operation {operation_id} on stack set {stack_set} ended {status}"]
+        lines += [f"  {f.account} {f.region} {f.status}: {f.reason or '(no reason given)'}" for f in failures]
+        super().__init__("\n".join(lines))
+
+
+class OperationTimeout(DeployError):
+    def __init__(self, stack_set: str, operation_ids: Sequence[str], timeout: float) -> None:
+        self.stack_set = stack_set
+        self.operation_ids = tuple(operation_ids)
+        super().__init__(
+            f"gave up waiting after {timeout:.0f}s for operation(s) {', '.join(operation_ids)} on "
+            f"stack set {stack_set}; they keep running in CloudFormation: run 'deploy' again to resume"
+        )
+
+
+class DataLossRefused(DeployError):
+    def __init__(self, changes: Sequence[Any]) -> None:
+        self.changes = tuple(changes)
+        lines = ["refusing to deploy: the plan replaces or removes stateful resources (DATA LOSS):"]
+        for c in changes:
+            lines.append(f"  {c.logical_id} ({c.resource_type}): {c.reason or c.action}")
+        lines.append("re-run with --allow-replacement if this is really what you want")
+        super().__init__("\n".join(lines))
+
+
+class ReplicaMismatch(DeployError):
+    pass
+
+
+class Declined(DeployError):
+    pass
+
+
+# --------------------------------------------------------------------------- runtime
+
+
+@attrs.frozen
+class Backoff:
+    """Capped exponential backoff with jitter: ``min(cap, initial * factor**attempt)``, of which
+    the ``jitter`` fraction is randomised."""
+
+    initial: float = 5.0
+    factor: float = 2.0
+    cap: float = 60.0
+    jitter: float = 0.5
+
+    def delay(self, attempt: int, rand: float) -> float:
+        base = min(self.cap, self.initial * self.factor**attempt)
+        return base * (1 - self.jitter) + base * self.jitter * rand
+
+
+@attrs.define
+class Runtime:
+    """The injectable effects of waiting."""
+
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    random: Callable[[], float] = _random.random
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    backoff: Backoff = Backoff()
+    timeout: float = 3600.0
+
+
+class Reporter(Protocol):
+    """Progress for the user. The CLI's implementation draws on a TTY and stays quiet otherwise."""
+
+    def phase(self, kind: str, stack_set: str, what: str) -> None: ...
+
+    def operation(self, stack_set: str, operation_id: str, action: str) -> None: ...
+
+    def waiting(
+        self, stack_set: str, operation_id: str, status: str, elapsed: float, done: int, total: int
+    ) -> None: ...
+
+    def done(self, stack_set: str, operation_id: str, status: str) -> None: ...
+
+    def info(self, text: str) -> None: ...
+
+
+class NullReporter:
+    def phase(self, kind: str, stack_set: str, what: str) -> None:
+        pass
+
+    def operation(self, stack_set: str, operation_id: str, action: str) -> None:
+        pass
+
+    def waiting(
+        self, stack_set: str, operation_id: str, status: str, elapsed: float, done: int, total: int
+    ) -> None:
+        pass
+
+    def done(self, stack_set: str, operation_id: str, status: str) -> None:
+        pass
+
+    def info(self, text: str) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- results
+
+
+@attrs.frozen
+class StackOutputs:
+    stack_set: str
+    kind: str
+    account: str
+    region: str
+    stack_id: str
+    status: str
+    outputs: Mapping[str, str]
+
+
+@attrs.define
+class DeployResult:
+    plans: list[StackSetPlan]
+    changed: bool = False
+    operations: list[str] = attrs.field(factory=list)
+    outputs: list[StackOutputs] = attrs.field(factory=list)
+
+
+def outputs_to_json(config: Config, env: Environment, outputs: Sequence[StackOutputs]) -> dict[str, Any]:
+    """The outputs file: every output of every instance, grouped by stack set."""
+    stack_sets: dict[str, dict[str, Any]] = {}
+    for o in outputs:
+        entry = stack_sets.setdefault(o.stack_set, {"name": o.stack_set, "kind": o.kind, "instances": []})
+        entry["instances"].append(
+            {
+                "account": o.account,
+                "region": o.region,
+                "stack_id": o.stack_id,
+                "status": o.status,
+                "outputs": dict(sorted(o.outputs.items())),
+            }
+        )
+    return {"project": config.project, "environment": env.name, "stack_sets": list(stack_sets.values())}
+
+
+def group_targets(instances: Sequence[DesiredInstance]) -> list[tuple[list[str], list[str]]]:
+    """(accounts, regions) pairs covering ``instances`` with as few operations as possible.
+
+    Instances sharing their overrides (none, in SELF_MANAGED without overrides) and whose
+    accounts x regions product is exactly the set go in one operation; otherwise one per region.
+    """
+    groups: dict[tuple[tuple[str, str], ...], list[DesiredInstance]] = {}
+    for inst in instances:
+        groups.setdefault(tuple(sorted(inst.overrides.items())), []).append(inst)
+    out: list[tuple[list[str], list[str]]] = []
+    for members in groups.values():
+        pairs = {(i.account, i.region) for i in members}
+        accounts = sorted({a for a, _ in pairs})
+        regions = sorted({r for _, r in pairs})
+        if len(pairs) == len(accounts) * len(regions):
+            out.append((accounts, regions))
+            continue
+        for region in regions:
+            out.append((sorted(a for a, r in pairs if r == region), [region]))
+    return out
+
+
+_METHODS = {
+    "UpdateStackSet": "update_stack_set",
+    "CreateStackInstances": "create_stack_instances",
+    "UpdateStackInstances": "update_stack_instances",
+    "DeleteStackInstances": "delete_stack_instances",
+}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+# --------------------------------------------------------------------------- executor
+
+
+class Executor:
+    """Plans and rolls out one environment's two stack sets."""
+
+    def __init__(
+        self,
+        factory: ClientFactory,
+        config: Config,
+        env: Environment,
+        *,
+        runtime: Runtime | None = None,
+        reporter: Reporter | None = None,
+        require_managed_execution: bool = True,
+    ) -> None:
+        self.factory = factory
+        self.config = config
+        self.env = env
+        self.runtime = runtime or Runtime()
+        self.reporter: Reporter = reporter or NullReporter()
+        self.desired: tuple[DesiredStackSet, ...] = desired_stack_sets(config, env)
+        self.deployment = env.deployment
+        self.call_as = self.deployment.call_as
+        self._deadline: float | None = None
+        self.operations: list[str] = []
+        # moto always reports ManagedExecution inactive: the CLI turns this off for endpoints.
+        self.require_managed_execution = require_managed_execution
+
+    # ------------------------------------------------------------------ clients
+
+    def cfn(self) -> CloudFormationClient:
+        """The administration client: both stack sets live in the primary region."""
+        return self.factory.cloudformation(self.desired[0].region)
+
+    def _target_cfn(self, account: str, region: str) -> CloudFormationClient:
+        return self.factory.cloudformation(region, account, self.deployment.execution_role_name)
+
+    # ------------------------------------------------------------------ observe and plan
+
+    def observe(self, desired: DesiredStackSet) -> ObservedStackSet | None:
+        return observe_stack_set(self.cfn(), desired.name, self.call_as)
+
+    def observe_all(self) -> list[tuple[DesiredStackSet, ObservedStackSet | None]]:
+        return [(d, self.observe(d)) for d in self.desired]
+
+    def plan(self, *, resume: bool = False) -> list[StackSetPlan]:
+        """Plans of both stack sets (rollout order). ``resume``: first wait for operations
+        already running on them (an interrupted rollout) and plan against the result."""
+        plans = []
+        for desired in self.desired:
+            observed = self.observe(desired)
+            if resume and observed is not None and observed.running_operation_ids:
+                self.reporter.info(
+                    f"{desired.name}: waiting for {len(observed.running_operation_ids)} operation(s) "
+                    "already in flight"
+                )
+                for op in observed.running_operation_ids:
+                    self.wait(desired.name, op, len(observed.instances))
+                observed = self.observe(desired)
+            plans.append(
+                plan_stack_set(desired, observed, require_managed_execution=self.require_managed_execution)
+            )
+        return plans
+
+    # ------------------------------------------------------------------ deploy
+
+    def deploy(
+        self,
+        *,
+        allow_replacement: bool = False,
+        confirm: Callable[[list[StackSetPlan]], bool] | None = None,
+        plans: list[StackSetPlan] | None = None,
+    ) -> DeployResult:
+        """Plan, check, and roll out. Raises :class:`DeployError` subclasses on failure."""
+        self._deadline = self.runtime.clock() + self.runtime.timeout
+        plans = plans if plans is not None else self.plan(resume=True)
+        blocked = plan_blocks_deploy(plans, allow_replacement)
+        if blocked:
+            raise DataLossRefused(blocked)
+        result = DeployResult(plans=plans)
+        if not any(p.changed for p in plans):
+            return result
+        if confirm is not None and not confirm(plans):
+            raise Declined("deploy cancelled: nothing was changed")
+        result.changed = True
+        for plan in plans:
+            if plan.desired.kind == "primary" and plan.changed:
+                self.verify_replica_outputs()
+            self.execute_phase(plan)
+        result.operations = list(self.operations)
+        return result
+
+    def execute_phase(self, plan: StackSetPlan) -> None:
+        desired = plan.desired
+        if not plan.changed:
+            self.reporter.phase(desired.kind, desired.name, "no changes")
+            return
+        self.reporter.phase(desired.kind, desired.name, plan.action)
+        to_add: Sequence[DesiredInstance] = plan.instances.add
+        if plan.action == "create":
+            self._create_stack_set(desired)
+            to_add = desired.instances
+        elif needs_stack_set_update(plan):
+            total = len(desired.instances) - len(plan.instances.add)
+            op = self._mutate(desired.name, "UpdateStackSet", self._update_request(desired))
+            self.wait(desired.name, op, total)
+        outdated = [] if needs_stack_set_update(plan) else list(instances_to_update(plan))
+        for accounts, regions in group_targets([DesiredInstance(i.account, i.region) for i in outdated]):
+            request = self._targets_request(desired, accounts, regions)
+            op = self._mutate(desired.name, "UpdateStackInstances", request)
+            self.wait(desired.name, op, len(accounts) * len(regions))
+        for accounts, regions in group_targets(to_add):
+            request = self._targets_request(desired, accounts, regions)
+            op = self._mutate(desired.name, "CreateStackInstances", request)
+            self.wait(desired.name, op, len(accounts) * len(regions))
+        remove = instances_to_delete(plan)
+        for accounts, regions in group_targets([DesiredInstance(i.account, i.region) for i in remove]):
+            # RetainStacks: the stacks (and the table and buckets in them) stay in the accounts,
+            # they are only disassociated from the stack set. Deleting them is `destroy`'s job.
+            request = {**self._targets_request(desired, accounts, regions), "RetainStacks": True}
+            op = self._mutate(desired.name, "DeleteStackInstances", request)
+            self.wait(desired.name, op, len(accounts) * len(regions))
+            self.reporter.info(
+                f"{desired.name}: removed {len(accounts) * len(regions)} instance(s) no longer configured "
+                f"from the stack set; their stacks were retained in {', '.join(accounts)}"
+            )
+
+    def _targets_request(
+        self, desired: DesiredStackSet, accounts: list[str], regions: list[str]
+    ) -> dict[str, Any]:
+        return {
+            "StackSetName": desired.name,
+            "Accounts": accounts,
+            "Regions": regions,
+            "OperationPreferences": self.deployment.operation_preferences.to_api(),
+            "CallAs": self.call_as,
+        }
+
+    def _capabilities(self, desired: DesiredStackSet) -> list[str]:
+        resources = desired.template.get("Resources", {})
+        needs_iam = any(str(r.get("Type", "")).startswith("AWS::IAM::") for r in resources.values())
+        return ["CAPABILITY_IAM"] if needs_iam else []
+
+    def _common(self, desired: DesiredStackSet) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "StackSetName": desired.name,
+            "Description": str(desired.template.get("Description", ""))[:1024],
+            "TemplateBody": desired.template_body,
+            "Parameters": [
+                {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(desired.parameters.items())
+            ],
+            "Capabilities": self._capabilities(desired),
+            "Tags": [{"Key": k, "Value": v} for k, v in sorted(desired.tags.items())],
+            "PermissionModel": desired.permission_model,
+            "ManagedExecution": {"Active": True},
+            "CallAs": self.call_as,
+        }
+        if desired.permission_model == "SELF_MANAGED":
+            if self.deployment.administration_role_arn:
+                request["AdministrationRoleARN"] = self.deployment.administration_role_arn
+            request["ExecutionRoleName"] = self.deployment.execution_role_name
+        return request
+
+    def _update_request(self, desired: DesiredStackSet) -> dict[str, Any]:
+        request = self._common(desired)
+        # No Accounts/Regions: CloudFormation updates every existing instance.
+        request["OperationPreferences"] = self.deployment.operation_preferences.to_api()
+        return request
+
+    def _create_stack_set(self, desired: DesiredStackSet) -> None:
+        request = self._common(desired)
+        request["ClientRequestToken"] = self.runtime.new_id()
+        try:
+            self.cfn().create_stack_set(**request)
+        except ClientError as exc:
+            if _code(exc) != "NameAlreadyExistsException":
+                raise
+            self.reporter.info(f"{desired.name}: already exists (created by a concurrent run)")
+
+    def _mutate(self, stack_set: str, api: str, request: dict[str, Any]) -> str:
+        """Start a StackSet operation with an idempotent OperationId; returns the operation id.
+
+        If another operation is in progress on the stack set, wait for it and retry with the
+        same OperationId, so a retried call never starts the operation twice.
+        """
+        request = {**request, "OperationId": self.runtime.new_id()}
+        method = getattr(self.cfn(), _METHODS[api])
+        attempt = 0
+        while True:
+            try:
+                response = method(**request)
+            except ClientError as exc:
+                code = _code(exc)
+                if code == "OperationIdAlreadyExistsException":
+                    response = {"OperationId": request["OperationId"]}
+                elif code == "OperationInProgressException":
+                    running = running_operations(self.cfn(), stack_set, self.call_as)
+                    self.reporter.info(f"{stack_set}: another operation is in progress; waiting for it")
+                    for op in running:
+                        self.wait(stack_set, op, 0)
+                    if not running:
+                        self._check_deadline(stack_set, [request["OperationId"]])
+                        self.runtime.sleep(self.runtime.backoff.delay(attempt, self.runtime.random()))
+                        attempt += 1
+                    continue
+                else:
+                    raise
+            op_id = str(response.get("OperationId") or request["OperationId"])
+            self.operations.append(op_id)
+            self.reporter.operation(stack_set, op_id, api)
+            return op_id
+
+    def _check_deadline(self, stack_set: str, ops: Sequence[str]) -> None:
+        if self._deadline is None:
+            self._deadline = self.runtime.clock() + self.runtime.timeout
+        if self.runtime.clock() > self._deadline:
+            raise OperationTimeout(stack_set, ops, self.runtime.timeout)
+
+    def wait(self, stack_set: str, operation_id: str, total: int) -> None:
+        """Poll the operation with capped exponential backoff until it ends."""
+        start = self.runtime.clock()
+        attempt = 0
+        cfn = self.cfn()
+        while True:
+            op = cfn.describe_stack_set_operation(
+                StackSetName=stack_set,
+                OperationId=operation_id,
+                CallAs=self.call_as,
+            )["StackSetOperation"]
+            status = op.get("Status", "")
+            if status == "SUCCEEDED":
+                self.reporter.done(stack_set, operation_id, status)
+                return
+            if status in ("FAILED", "STOPPED"):
+                self.reporter.done(stack_set, operation_id, status)
+                raise OperationFailed(
+                    stack_set, operation_id, status, self.failed_instances(stack_set, operation_id)
+                )
+            self._check_deadline(stack_set, [operation_id])
+            self.reporter.waiting(stack_set, operation_id, status, self.runtime.clock() - start, 0, total)
+            self.runtime.sleep(self.runtime.backoff.delay(attempt, self.runtime.random()))
+            attempt += 1
+
+    def failed_instances(self, stack_set: str, operation_id: str) -> list[FailedInstance]:
+        out = []
+        paginator = self.cfn().get_paginator("list_stack_set_operation_results")
+        for page in paginator.paginate(
+            StackSetName=stack_set,
+            OperationId=operation_id,
+            CallAs=self.call_as,
+        ):
+            for s in page.get("Summaries", []):
+                if s.get("Status") != "SUCCEEDED":
+                    out.append(
+                        FailedInstance(
+                            account=s.get("Account", ""),
+                            region=s.get("Region", ""),
+                            status=s.get("Status", ""),
+                            reason=s.get("StatusReason", ""),
+                        )
+                    )
+        return out
+
+    # ------------------------------------------------------------------ outputs
+
+    def _stack(self, stack_set: str, instance: ObservedInstance) -> dict[str, Any] | None:
+        """The instance's stack, read in its own account and region."""
+        cfn = self._target_cfn(instance.account, instance.region)
+        if instance.stack_id:
+            try:
+                stacks = cfn.describe_stacks(StackName=instance.stack_id)["Stacks"]
+                if stacks:
+                    return dict(stacks[0])
+            except ClientError as exc:
+                if _code(exc) != "ValidationError":
+                    raise
+        # moto deviation: ListStackInstances reports a StackId that matches no stack (a fresh
+        # random id on every call) and the instance stack is named "StackSet:<name>". AWS
+        # names it "StackSet-<name>-<guid>" and the StackId above always resolves.
+        paginator = cfn.get_paginator("describe_stacks")
+        for page in paginator.paginate():
+            for stack in page.get("Stacks", []):
+                name = stack.get("StackName", "")
+                if stack.get("StackStatus") == "DELETE_COMPLETE":
+                    continue
+                if name.startswith(f"StackSet-{stack_set}-") or name == f"StackSet:{stack_set}":
+                    return dict(stack)
+        return None
+
+    def instance_outputs(self, desired: DesiredStackSet, instance: ObservedInstance) -> StackOutputs:
+        stack = self._stack(desired.name, instance)
+        outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in (stack or {}).get("Outputs", [])}
+        return StackOutputs(
+            stack_set=desired.name,
+            kind=desired.kind,
+            account=instance.account,
+            region=instance.region,
+            stack_id=str((stack or {}).get("StackId", instance.stack_id)),
+            status=str((stack or {}).get("StackStatus", "NOT FOUND")),
+            outputs=outputs,
+        )
+
+    def collect_outputs(self) -> list[StackOutputs]:
+        """Every output of every instance of both stack sets."""
+        out = []
+        for desired, observed in self.observe_all():
+            if observed is None:
+                continue
+            for instance in observed.instances:
+                out.append(self.instance_outputs(desired, instance))
+        return out
+
+    def verify_replica_outputs(self) -> None:
+        """Check that the replica buckets are named as the primary template expects."""
+        replica = next(d for d in self.desired if d.kind == "replica")
+        primary = next(d for d in self.desired if d.kind == "primary")
+        observed = self.observe(replica)
+        by_account = {i.account: i for i in (observed.instances if observed else ())}
+        problems: list[str] = []
+        for account in sorted({i.account for i in primary.instances}):
+            instance = by_account.get(account)
+            if instance is None:
+                problems.append(f"{account}: no replica instance in {self.env.replica_region}")
+                continue
+            outputs = self.instance_outputs(replica, instance).outputs
+            for purpose in (Purpose.FRONTEND_BACKUP, Purpose.IMAGES_BACKUP):
+                name = bucket_name_for_region(
+                    self.config.prefix, self.env.name, purpose, account, self.env.replica_region
+                )
+                expected = {
+                    f"{purpose.logical_id}Name": name,
+                    f"{purpose.logical_id}Arn": f"arn:{partition_of(self.env.replica_region)}:s3:::{name}",
+                }
+                for key, value in expected.items():
+                    if outputs.get(key) != value:
+                        problems.append(f"{account}: {key} is {outputs.get(key)!r}, expected {value!r}")
+        if problems:
+            raise ReplicaMismatch(
+                "the replica outputs do not match what the primary template references; the primary "
+                "phase was not started:\n  " + "\n  ".join(problems)
+            )
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> list[tuple[DesiredStackSet, ObservedStackSet | None]]:
+        return self.observe_all()

@@ -1,0 +1,111 @@
+"""``--local``: an embedded AWS emulator (moto's ThreadedMotoServer) on a free loopback port,
+seeded with what other modules would provide, so every command works without an AWS account.
+
+Seeded per target account and for both regions of each environment: a KMS key, the SSM
+parameters the configuration names (``ssm:/...`` values) holding that region's key ARN or
+access-log bucket name, and the access-log bucket itself. Other accounts are reached the way
+the deployer reaches them on AWS: STS AssumeRole on the execution role (moto maps the
+returned credentials to that account).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+
+from appstorage.config import Config, Environment, ParameterValue
+
+from .session import ClientFactory
+
+__all__ = ["LOCAL_CREDENTIALS", "local_session", "run_local_server", "seed"]
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def local_session(region: str = "us-east-1") -> boto3.Session:
+    """A session with dummy credentials: nothing real ever reaches the emulator."""
+    return boto3.Session(
+        aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
+        region_name=region,
+    )
+
+
+@contextmanager
+def run_local_server() -> Iterator[str]:
+    """Start moto's server on 127.0.0.1 (port chosen by the OS); yields its URL; stops it after."""
+    from moto.server import ThreadedMotoServer
+
+    # The emulator's request log and its notes about resource types it only stubs (bucket
+    # policies) are noise for the user of --local.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="moto")
+    server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def access_logs_bucket(prefix: str, env: str, account: str, region: str) -> str:
+    return f"{prefix}-{env}-logs-{account}-{region}"[:63].rstrip("-")
+
+
+def _ssm_values(env: Environment) -> Iterable[tuple[str, ParameterValue]]:
+    yield from env.parameters.items()
+    for override in env.deployment.overrides:
+        yield from override.parameters.items()
+
+
+def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) -> dict[str, int]:
+    """Create the KMS keys, SSM parameters and access-log buckets the templates expect.
+
+    Idempotent (overwrites the SSM values). Returns counts of what was seeded.
+    """
+    counts = {"kms_keys": 0, "ssm_parameters": 0, "buckets": 0}
+    keys: dict[tuple[str, str], str] = {}
+    for env in envs:
+        role = env.deployment.execution_role_name
+        regions = (env.primary_region, env.replica_region)
+        for account in env.deployment.accounts:
+            for region in regions:
+                if (account, region) not in keys:
+                    kms = factory.kms(region, account, role)
+                    keys[account, region] = kms.create_key(Description=f"{config.project} local key")[
+                        "KeyMetadata"
+                    ]["Arn"]
+                    counts["kms_keys"] += 1
+            for region in regions:
+                bucket = access_logs_bucket(config.prefix, env.name, account, region)
+                s3 = factory.s3(region, account, role)
+                if region == "us-east-1":
+                    s3.create_bucket(Bucket=bucket)
+                else:
+                    s3.create_bucket(
+                        Bucket=bucket,
+                        CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+                    )
+                counts["buckets"] += 1
+                ssm = factory.ssm(region, account, role)
+                for key, value in _ssm_values(env):
+                    if not value.ssm:
+                        continue
+                    base = key.removeprefix("Replica")
+                    own = env.replica_region if key.startswith("Replica") else region
+                    seeded = {
+                        "KmsKeyArn": keys[account, own],
+                        "AccessLogsBucketName": access_logs_bucket(config.prefix, env.name, account, own),
+                        "S3VpcEndpointId": "vpce-0123456789abcdef0",
+                        "CloudFrontDistributionArn": f"arn:aws:cloudfront::{account}:distribution/E1LOCAL",
+                    }[base]
+                    ssm.put_parameter(Name=value.value, Value=seeded, Type="String", Overwrite=True)
+                    counts["ssm_parameters"] += 1
+    return counts

@@ -1,0 +1,187 @@
+"""boto3 clients for the deployer: created once per (service, region, account) and reused.
+
+The boto3 :class:`~boto3.session.Session` is injected (the CLI builds it; tests and the
+local emulator pass their own). Retries come from botocore's ``adaptive`` retry mode.
+Clients for accounts other than the caller's use credentials from STS AssumeRole on the
+stack set execution role in that account; the caller's own account needs no role.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config as BotocoreConfig
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
+
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "MUTATING_OPERATIONS", "CallLog", "ClientFactory", "partition_of"]
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+#: CloudFormation StackSet calls that change something.
+MUTATING_OPERATIONS = frozenset(
+    {
+        "CreateStackSet",
+        "UpdateStackSet",
+        "DeleteStackSet",
+        "CreateStackInstances",
+        "UpdateStackInstances",
+        "DeleteStackInstances",
+        "StopStackSetOperation",
+        "DetectStackSetDrift",
+        "CreateStack",
+        "UpdateStack",
+        "DeleteStack",
+    }
+)
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class CallLog:
+    """Counts API calls by ``Service.Operation`` through botocore's ``before-call`` event."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-call.*.*", self._record)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def by_operation(self) -> dict[str, int]:
+        return dict(sorted(self.calls.items()))
+
+    def mutating(self) -> dict[str, int]:
+        return {
+            k: n
+            for k, n in sorted(self.calls.items())
+            if k.startswith("cloudformation.") and k.split(".", 1)[1] in MUTATING_OPERATIONS
+        }
+
+    def count(self, operation: str) -> int:
+        return sum(n for k, n in self.calls.items() if k.split(".", 1)[1] == operation)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+
+class ClientFactory:
+    """Makes and caches boto3 clients.
+
+    ``session`` is the caller's session; ``endpoint_url`` points every client at an
+    AWS-compatible endpoint (the local emulator); ``hooks`` are called with each new client
+    (tests and the benchmark count calls with them).
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        endpoint_url: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        role_session_name: str = "appstorage-deploy",
+        hooks: tuple[Callable[[Any], None], ...] = (),
+    ) -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self.config = BotocoreConfig(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+        )
+        self.role_session_name = role_session_name
+        self.hooks = hooks
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        self._sessions: dict[tuple[str, str], boto3.Session] = {}
+        self._caller: str | None = None
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ generic
+
+    def client(self, service: str, region: str, account: str | None = None, role_name: str = "") -> Any:
+        """The client of ``service`` in ``region``, in ``account`` (None: the caller's)."""
+        if account is not None and account == self.caller_account():
+            account = None
+        key = (service, region, account)
+        with self._lock:
+            if key not in self._clients:
+                session = self.session if account is None else self._assumed(account, role_name, region)
+                client = session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    config=self.config,
+                )
+                for hook in self.hooks:
+                    hook(client)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def caller_account(self) -> str:
+        """The account of the injected session's credentials (STS GetCallerIdentity, once)."""
+        if self._caller is None:
+            region = self.session.region_name or "us-east-1"
+            sts: STSClient = self.client("sts", region, None)
+            self._caller = sts.get_caller_identity()["Account"]
+        return self._caller
+
+    def role_arn(self, account: str, role_name: str, region: str) -> str:
+        return f"arn:{partition_of(region)}:iam::{account}:role/{role_name}"
+
+    def _assumed(self, account: str, role_name: str, region: str) -> boto3.Session:
+        if not role_name:
+            raise ValueError(f"no role name to assume in account {account}")
+        key = (account, role_name)
+        if key not in self._sessions:
+            sts: STSClient = self.client("sts", region, None)
+            creds = sts.assume_role(
+                RoleArn=self.role_arn(account, role_name, region), RoleSessionName=self.role_session_name
+            )["Credentials"]
+            self._sessions[key] = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=region,
+            )
+        return self._sessions[key]
+
+    # ------------------------------------------------------------------ typed helpers
+
+    def cloudformation(
+        self, region: str, account: str | None = None, role_name: str = ""
+    ) -> CloudFormationClient:
+        client: CloudFormationClient = self.client("cloudformation", region, account, role_name)
+        return client
+
+    def s3(self, region: str, account: str | None = None, role_name: str = "") -> S3Client:
+        client: S3Client = self.client("s3", region, account, role_name)
+        return client
+
+    def ssm(self, region: str, account: str | None = None, role_name: str = "") -> SSMClient:
+        client: SSMClient = self.client("ssm", region, account, role_name)
+        return client
+
+    def kms(self, region: str, account: str | None = None, role_name: str = "") -> KMSClient:
+        client: KMSClient = self.client("kms", region, account, role_name)
+        return client
