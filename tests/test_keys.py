@@ -108,13 +108,20 @@ def test_artist_items_without_city_is_not_in_gsi1_and_dedupes_styles() -> None:
     ("key", "expected"),
     [
         (StudioProfileKey("s-9"), {"PK": {"S": "STUDIO#s-9"}, "SK": {"S": "PROFILE"}}),
-        (PortfolioImageKey("a1", "img-007"),
-         {"PK": {"S": "ARTIST#a1"}, "SK": {"S": "PORTFOLIO#img-007"}}),
-        (StyleMetadataKey("Japanese Irezumi"),
-         {"PK": {"S": "STYLE#japanese-irezumi"}, "SK": {"S": "METADATA"}}),
-        (ArtistProfileKey("A1", "Berlin"),
-         {"PK": {"S": "ARTIST#A1"}, "SK": {"S": "PROFILE"},
-          "GSI1PK": {"S": "LOCATION#berlin"}, "GSI1SK": {"S": "ARTIST#A1"}}),
+        (PortfolioImageKey("a1", "img-007"), {"PK": {"S": "ARTIST#a1"}, "SK": {"S": "PORTFOLIO#img-007"}}),
+        (
+            StyleMetadataKey("Japanese Irezumi"),
+            {"PK": {"S": "STYLE#japanese-irezumi"}, "SK": {"S": "METADATA"}},
+        ),
+        (
+            ArtistProfileKey("A1", "Berlin"),
+            {
+                "PK": {"S": "ARTIST#A1"},
+                "SK": {"S": "PROFILE"},
+                "GSI1PK": {"S": "LOCATION#berlin"},
+                "GSI1SK": {"S": "ARTIST#A1"},
+            },
+        ),
     ],
 )
 def test_item_layout(key: k.EntityKey, expected: dict[str, Any]) -> None:
@@ -124,9 +131,13 @@ def test_item_layout(key: k.EntityKey, expected: dict[str, Any]) -> None:
 
 def test_index_key_objects() -> None:
     assert LocationIndexKey("Köln", "a1").item() == {
-        "GSI1PK": {"S": "LOCATION#köln"}, "GSI1SK": {"S": "ARTIST#a1"}}
+        "GSI1PK": {"S": "LOCATION#köln"},
+        "GSI1SK": {"S": "ARTIST#a1"},
+    }
     assert StyleIndexKey("Fine Line", "a1").item() == {
-        "GSI2PK": {"S": "STYLE#fine-line"}, "GSI2SK": {"S": "ARTIST#a1"}}
+        "GSI2PK": {"S": "STYLE#fine-line"},
+        "GSI2SK": {"S": "ARTIST#a1"},
+    }
 
 
 def test_key_objects_are_frozen() -> None:
@@ -226,10 +237,18 @@ LONG_ARTIST = "x" * (1024 - len("ARTIST#") + 1)
         (lambda: k.artist_profile_query(TABLE, "a#1"), "artist_id", "'#'"),
         (lambda: k.artist_portfolio_query(TABLE, "a1", limit=0), "limit", "positive"),
         (lambda: k.artist_portfolio_query(TABLE, "a1", limit=True), "limit", "positive"),
-        (lambda: k.artist_portfolio_query(TABLE, "a1", exclusive_start_key={"PK": "x"}),
-         "exclusive_start_key", "PK"),
-        (lambda: k.artists_in_city_query(TABLE, "a1-only-gsi", exclusive_start_key={
-            "PK": {"S": "ARTIST#a1"}, "SK": {"S": "PROFILE"}}), "exclusive_start_key", "GSI1PK"),
+        (
+            lambda: k.artist_portfolio_query(TABLE, "a1", exclusive_start_key={"PK": "x"}),
+            "exclusive_start_key",
+            "PK",
+        ),
+        (
+            lambda: k.artists_in_city_query(
+                TABLE, "a1-only-gsi", exclusive_start_key={"PK": {"S": "ARTIST#a1"}, "SK": {"S": "PROFILE"}}
+            ),
+            "exclusive_start_key",
+            "GSI1PK",
+        ),
         (lambda: k.artist_profile_query("t", "a1"), "table_name", "table name"),
         (lambda: k.artists_in_city_query(TABLE, ""), "city", "empty"),
         (lambda: k.artists_of_style_query(TABLE, "a#b"), "style", "'#'"),
@@ -300,12 +319,17 @@ def test_id_rule_matches_the_documentation(text: str) -> None:
         (parse_item, {"PK": "STYLE#x", "SK": "PROFILE"}, "SK"),
         (parse_item, {"PK": "STYLE#Black Work", "SK": "METADATA"}, "PK"),
         (parse_item, {"PK": "ARTIST#a1", "SK": "STYLE#Dot Work"}, "SK"),
-        (parse_item, {"PK": "ARTIST#a1", "SK": "PROFILE",
-                      "GSI1PK": "LOCATION#berlin", "GSI1SK": "ARTIST#a2"}, "GSI1SK"),
-        (parse_item, {"PK": "ARTIST#a1", "SK": "PROFILE", "GSI1PK": "LOCATION#berlin"},
-         "GSI1SK"),
-        (parse_item, {"PK": "ARTIST#a1", "SK": "STYLE#dotwork",
-                      "GSI2PK": "STYLE#blackwork", "GSI2SK": "ARTIST#a1"}, "GSI2PK"),
+        (
+            parse_item,
+            {"PK": "ARTIST#a1", "SK": "PROFILE", "GSI1PK": "LOCATION#berlin", "GSI1SK": "ARTIST#a2"},
+            "GSI1SK",
+        ),
+        (parse_item, {"PK": "ARTIST#a1", "SK": "PROFILE", "GSI1PK": "LOCATION#berlin"}, "GSI1SK"),
+        (
+            parse_item,
+            {"PK": "ARTIST#a1", "SK": "STYLE#dotwork", "GSI2PK": "STYLE#blackwork", "GSI2SK": "ARTIST#a1"},
+            "GSI2PK",
+        ),
         (parse_gsi1, {"GSI1PK": "LOCATION#berlin", "GSI1SK": "STUDIO#s1"}, "GSI1SK"),
         (parse_gsi1, {"GSI1PK": "CITY#berlin", "GSI1SK": "ARTIST#a1"}, "GSI1PK"),
         (parse_gsi1, {"GSI1PK": "LOCATION#New York", "GSI1SK": "ARTIST#a1"}, "GSI1PK"),
@@ -324,10 +348,10 @@ def test_invalid_items_name_the_attribute(
 
 
 def test_parsers_accept_plain_values() -> None:
-    assert parse_item({"PK": "ARTIST#a1", "SK": "PORTFOLIO#i1", "url": "x"}) == PortfolioImageKey(
-        "a1", "i1")
+    assert parse_item({"PK": "ARTIST#a1", "SK": "PORTFOLIO#i1", "url": "x"}) == PortfolioImageKey("a1", "i1")
     assert parse_gsi1({"GSI1PK": "LOCATION#berlin", "GSI1SK": "ARTIST#a1"}) == LocationIndexKey(
-        "berlin", "a1")
+        "berlin", "a1"
+    )
 
 
 def test_profile_parsed_from_its_primary_key_has_no_city() -> None:
@@ -389,9 +413,7 @@ def test_artist_items_round_trip(artist_id: str, city: str | None, styles: list[
 
 
 @given(valid_ids, any_text)
-def test_any_text_either_builds_a_normalised_style_or_is_rejected(
-    artist_id: str, text: str
-) -> None:
+def test_any_text_either_builds_a_normalised_style_or_is_rejected(artist_id: str, text: str) -> None:
     try:
         key = StyleMembershipKey(artist_id, text)
     except InvalidKeyError as error:
@@ -413,9 +435,13 @@ def test_profile_queries() -> None:
         "ExpressionAttributeValues": {":pk": {"S": "ARTIST#a1"}, ":sk": {"S": "PROFILE"}},
     }
     assert k.studio_profile_query(TABLE, "s1")["ExpressionAttributeValues"] == {
-        ":pk": {"S": "STUDIO#s1"}, ":sk": {"S": "PROFILE"}}
+        ":pk": {"S": "STUDIO#s1"},
+        ":sk": {"S": "PROFILE"},
+    }
     assert k.style_metadata_query(TABLE, " Fine  Line")["ExpressionAttributeValues"] == {
-        ":pk": {"S": "STYLE#fine-line"}, ":sk": {"S": "METADATA"}}
+        ":pk": {"S": "STYLE#fine-line"},
+        ":sk": {"S": "METADATA"},
+    }
 
 
 def test_portfolio_query_with_paging() -> None:
@@ -446,8 +472,7 @@ def test_index_queries() -> None:
     assert style["ExpressionAttributeNames"] == {"#pk": "GSI2PK", "#sk": "GSI2SK"}
     assert style["ExpressionAttributeValues"][":pk"] == {"S": "STYLE#neo-traditional"}
     styles = k.artist_styles_query(TABLE, "a1")
-    assert styles["ExpressionAttributeValues"] == {
-        ":pk": {"S": "ARTIST#a1"}, ":sk": {"S": "STYLE#"}}
+    assert styles["ExpressionAttributeValues"] == {":pk": {"S": "ARTIST#a1"}, ":sk": {"S": "STYLE#"}}
     assert "IndexName" not in styles
 
 
