@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Config, ConfigError, load_config
-from .render import to_json, to_yaml
+from .render import YamlCache, default_cache_dir, to_json, yaml_from_json
 from .templates import build_environment
 
 __all__ = ["main", "render_files"]
@@ -21,8 +21,11 @@ __all__ = ["main", "render_files"]
 EXIT_OK, EXIT_DIFFERS, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def render_files(config: Config, envs: Sequence[str], fmt: str) -> dict[Path, str]:
+def render_files(
+    config: Config, envs: Sequence[str], fmt: str, *, cache: YamlCache | None = None
+) -> dict[Path, str]:
     """Relative path -> file content for every requested environment and format."""
+    to_yaml = cache.yaml_from_json if cache is not None else yaml_from_json
     files: dict[Path, str] = {}
     for name in envs:
         for kind, template in build_environment(config, name).items():
@@ -31,7 +34,7 @@ def render_files(config: Config, envs: Sequence[str], fmt: str) -> dict[Path, st
             if fmt in ("json", "both"):
                 files[base.with_suffix(".template.json")] = json_text
             if fmt in ("yaml", "both"):
-                files[base.with_suffix(".template.yaml")] = to_yaml(template, json_text=json_text)
+                files[base.with_suffix(".template.yaml")] = to_yaml(json_text)
     return files
 
 
@@ -47,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("build"), help="output directory (default: build)")
     parser.add_argument(
         "--format", choices=("json", "yaml", "both"), default="both", help="output format (default: both)"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not use the YAML cache ($APPSTORAGE_CACHE_DIR, default ~/.cache/appstorage)",
     )
     parser.add_argument(
         "--check",
@@ -67,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: invalid configuration\n{exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    files = render_files(config, envs, args.format)
+    cache = None if args.no_cache or args.format == "json" else YamlCache(default_cache_dir())
+    files = render_files(config, envs, args.format, cache=cache)
     out: Path = args.out
     if args.check:
         stale = [p for p, text in files.items() if _read(out / p) != text]

@@ -7,14 +7,12 @@ and the fix. Nothing here talks to AWS.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from importlib import resources
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import attrs
 import yaml
 
 from . import validators as v
@@ -56,7 +54,7 @@ PARAMETER_NAMES = (
 OPTIONAL_PARAMETERS = ("CloudFrontDistributionArn", "S3VpcEndpointId", "ReplicaS3VpcEndpointId")
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class FieldError:
     """One problem with one field."""
 
@@ -81,7 +79,7 @@ class ConfigError(ValueError):
 # --------------------------------------------------------------------------- model
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class ParameterValue:
     """A template parameter's value: an SSM path (resolved per account and region) or a literal."""
 
@@ -96,7 +94,7 @@ class ParameterValue:
         return f"ssm:{self.value}" if self.ssm else self.value
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class TableSettings:
     """DynamoDB table options. Defaults: PITR for 35 days, no TTL, no contributor insights."""
 
@@ -105,7 +103,7 @@ class TableSettings:
     contributor_insights: bool = False
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class ImagesSettings:
     """Images bucket options."""
 
@@ -113,7 +111,7 @@ class ImagesSettings:
     replica_storage_class: Literal["STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING"] = "STANDARD_IA"
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class OperationPreferences:
     """StackSet OperationPreferences. Defaults are the cautious ones: one account at a time,
     stop at the first failure."""
@@ -149,7 +147,7 @@ class OperationPreferences:
         return prefs
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class AutoDeployment:
     """SERVICE_MANAGED automatic deployment to accounts added to the target OUs."""
 
@@ -157,7 +155,7 @@ class AutoDeployment:
     retain_stacks_on_account_removal: bool = True
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class ParameterOverride:
     """Parameter values for some accounts and/or regions of the stack sets."""
 
@@ -166,7 +164,7 @@ class ParameterOverride:
     regions: tuple[str, ...] = ()
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Deployment:
     """How the stack sets are rolled out."""
 
@@ -183,7 +181,7 @@ class Deployment:
     overrides: tuple[ParameterOverride, ...] = ()
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Environment:
     """One environment (dev, staging, prod, ...): two templates, two stack sets."""
 
@@ -198,17 +196,17 @@ class Environment:
     table: TableSettings = TableSettings()
     images: ImagesSettings = ImagesSettings()
     deployment: Deployment = Deployment()
-    tags: Mapping[str, str] = attrs.field(factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Config:
     """The whole configuration file."""
 
     project: str
     environments: Mapping[str, Environment]
     name_prefix: str | None = None
-    tags: Mapping[str, str] = attrs.field(factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
     source: str = "<memory>"
 
     @property
@@ -273,6 +271,8 @@ class _Reader:
             return {}
         for key in data:
             if key not in allowed:
+                import difflib  # only on the error path: keeps start-up fast
+
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 fix = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
                 self.error(self.field(str(key)), "unknown key", fix.rstrip("?") if not close else fix)
@@ -823,7 +823,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def bundled_example_path() -> Path:
     """The bundled tattoo-directory example configuration (the default everywhere)."""
-    return Path(str(resources.files("appstorage") / "examples" / "tattoo-directory.yaml"))
+    return Path(__file__).resolve().parent / "examples" / "tattoo-directory.yaml"
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -9,8 +9,8 @@ switch their feature off through a template condition.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-import attrs
 from troposphere import Equals, Not, Parameter, Ref
 
 from .config import Environment, ParameterValue
@@ -29,7 +29,7 @@ BUCKET_PATTERN = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
 KMS_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[a-zA-Z0-9-]+$"
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class ParameterSpec:
     """One template parameter: its name, description, pattern and whether it may be empty."""
 

@@ -5,9 +5,9 @@ Builders return fresh objects; nothing registers itself in a global template.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-import attrs
 from troposphere import Export, GetAtt, Output, Ref, Template
 
 from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT, build_bucket, build_bucket_policy
@@ -38,7 +38,7 @@ PRIMARY_BUCKETS = (Purpose.FRONTEND, Purpose.IMAGES)
 REPLICA_BUCKETS = (Purpose.FRONTEND_BACKUP, Purpose.IMAGES_BACKUP)
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class EnvironmentTemplates:
     """The two templates of one environment. ``replica`` is deployed first."""
 

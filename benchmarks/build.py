@@ -3,6 +3,10 @@ against the floor of a Python process that only imports troposphere, awacs and c
 
 Run: python benchmarks/build.py [--runs N]
 Target: the build costs at most 2x the import floor.
+
+Two build figures are printed: with the YAML cache warm (what every re-run pays: the cache
+holds cfn-flip's output keyed by the JSON it came from) and with --no-cache (a first build
+on a fresh machine, dominated by cfn-flip's pure-Python YAML emitter).
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
         floor = _time([sys.executable, "-c", "import troposphere, awacs, cfn_flip"], args.runs)
-        build = _time([sys.executable, "-m", "appstorage.build", "--out", out, "--format", "both"], args.runs)
-    f, b = statistics.median(floor), statistics.median(build)
-    print(f"runs per command:           {args.runs}")
-    print(f"import floor median:        {f * 1000:7.1f} ms  (min {min(floor) * 1000:.1f})")
-    print(f"build (3 envs, 12 files):   {b * 1000:7.1f} ms  (min {min(build) * 1000:.1f})")
-    print(f"ratio build / floor:        {b / f:7.2f}x  (target <= 2.00x)")
+        command = [sys.executable, "-m", "appstorage.build", "--out", out, "--format", "both"]
+        build = _time(command, args.runs)
+        cold = _time([*command, "--no-cache"], args.runs)
+    f, b, c = statistics.median(floor), statistics.median(build), statistics.median(cold)
+    print(f"runs per command:                 {args.runs}")
+    print(f"import floor median:              {f * 1000:7.1f} ms  (min {min(floor) * 1000:.1f})")
+    print(f"build, YAML cache warm (median):  {b * 1000:7.1f} ms  (min {min(build) * 1000:.1f})")
+    print(f"build, --no-cache (median):       {c * 1000:7.1f} ms  (min {min(cold) * 1000:.1f})")
+    print(f"ratio warm / floor:               {b / f:7.2f}x  (target <= 2.00x)")
+    print(f"ratio --no-cache / floor:         {c / f:7.2f}x")
     return 0
 
 

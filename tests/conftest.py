@@ -16,6 +16,18 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_yaml_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The build's YAML cache goes to a temporary directory, never the user's home."""
+    previous = os.environ.get("APPSTORAGE_CACHE_DIR")
+    os.environ["APPSTORAGE_CACHE_DIR"] = str(tmp_path_factory.mktemp("appstorage-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("APPSTORAGE_CACHE_DIR", None)
+    else:
+        os.environ["APPSTORAGE_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def bundled_config() -> Config:
     return load_config()

@@ -93,3 +93,20 @@ def test_runs_as_a_module_and_console_script(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "project: project 'Bad Name' is not a valid name" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_yaml_cache_gives_exactly_cfn_flips_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPSTORAGE_CACHE_DIR", str(tmp_path / "cache"))
+    assert build_main(["--out", str(tmp_path / "cold")]) == 0  # fills the cache
+    assert len(list((tmp_path / "cache" / "yaml").rglob("*.yaml"))) == 6
+    assert build_main(["--out", str(tmp_path / "warm")]) == 0  # served from the cache
+    assert build_main(["--out", str(tmp_path / "none"), "--no-cache"]) == 0
+    assert files_under(tmp_path / "warm") == files_under(tmp_path / "none") == files_under(GOLDEN)
+
+
+def test_unusable_cache_directory_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("APPSTORAGE_CACHE_DIR", str(blocker))
+    assert build_main(["--out", str(tmp_path / "out")]) == 0
+    assert files_under(tmp_path / "out") == files_under(GOLDEN)
