@@ -143,6 +143,8 @@ class StackSetPlan:
     template: TemplateDiff
     parameters: tuple[ParameterChange, ...]
     instances: InstanceDiff
+    #: changes of the stack set's own settings, e.g. "PermissionModel: SELF_MANAGED -> SERVICE_MANAGED"
+    settings: tuple[str, ...] = ()
 
     @property
     def data_loss(self) -> tuple[ResourceChange, ...]:

@@ -23,8 +23,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import attrs
-
 from .diff import diff_templates
 from .model import (
     DesiredInstance,
@@ -38,7 +36,6 @@ from .model import (
 )
 
 __all__ = [
-    "PlannedStackSet",
     "instances_to_create",
     "instances_to_delete",
     "instances_to_update",
@@ -51,15 +48,6 @@ __all__ = [
     "render_plan",
     "stack_set_changes",
 ]
-
-
-@attrs.frozen
-class PlannedStackSet(StackSetPlan):
-    """A :class:`StackSetPlan` that also records changes of the stack set's own settings
-    (e.g. ``"PermissionModel: SELF_MANAGED -> SERVICE_MANAGED"``), which the shared model
-    has no field for. Read it through :func:`stack_set_changes`, which accepts any plan."""
-
-    settings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- planning
@@ -124,7 +112,7 @@ def plan_stack_set(
     would make every plan an update.
     """
     if observed is None or observed.status == "DELETED":
-        return PlannedStackSet(
+        return StackSetPlan(
             desired=desired,
             action="create",
             template=diff_templates(None, desired.template, region=desired.region),
@@ -142,7 +130,7 @@ def plan_stack_set(
         settings.append("ManagedExecution: off -> on")
     instances = _instance_diff(desired.instances, observed.instances)
     changed = template.changed or parameters or settings or instances.changed
-    return PlannedStackSet(
+    return StackSetPlan(
         desired=desired,
         action="update" if changed else "no change",
         template=template,
@@ -157,7 +145,7 @@ def plan_stack_set(
 
 def stack_set_changes(plan: StackSetPlan) -> tuple[str, ...]:
     """Changes of the stack set's own settings (permission model, managed execution)."""
-    return plan.settings if isinstance(plan, PlannedStackSet) else ()
+    return plan.settings
 
 
 def needs_stack_set_create(plan: StackSetPlan) -> bool:
