@@ -37,7 +37,10 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
     # (organizational units) and per-instance overrides are handled by a later change.
     instances = tuple(DesiredInstance(account=account, region=region) for account in deployment.accounts)
     return DesiredStackSet(
-        name=stack_set_name(config.prefix, env.name, kind),
+        # The stack set is the deployment's identity (project + environment): a new name_prefix
+        # renames the physical resources inside it, which the plan then flags as data loss,
+        # instead of silently starting a second set of stack sets next to the old one.
+        name=stack_set_name(config.project, env.name, kind),
         kind=kind,
         region=administration_region(env),
         template=json.loads(body),

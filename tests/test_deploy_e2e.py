@@ -1,0 +1,252 @@
+"""End to end: the deployer against moto's HTTP server on 127.0.0.1 (the real wire protocol).
+
+moto deviations met here (the deployer is written for AWS; the tests say where they bend):
+
+* ManagedExecution is always reported inactive and OperationPreferences are ignored: the CLI
+  does not treat "ManagedExecution off" as a change when an endpoint URL is given.
+* Every operation finishes at once (SUCCEEDED): waiting is exercised in test_deploy_stubber.py.
+* UpdateStackSet does not update the instances' stacks. Where a test needs the new template in
+  the stacks (the replica-outputs check before the primary phase), :func:`emulate_stack_updates`
+  does what CloudFormation does: it brings each instance stack to the new template.
+* ListStackInstances reports a StackId matching no stack; the deployer falls back to finding
+  the instance stack by name (see Executor._stack).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from appstorage.config import bundled_example_path, load_config
+from stacksets.cli import main
+from stacksets.local import local_session, seed
+from stacksets.session import CallLog, ClientFactory
+
+ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+
+
+def write_config(tmp_path: Path, **changes: Any) -> Path:
+    """The bundled example with dev and prod deployed to three accounts, plus ``changes``."""
+    data = yaml.safe_load(bundled_example_path().read_text())
+    for env in ("dev", "prod"):
+        data["environments"][env]["deployment"]["accounts"] = list(ACCOUNTS)
+    for key, value in changes.items():
+        if key == "name_prefix":
+            data["name_prefix"] = value
+        else:
+            env, field = key.split("__")
+            data["environments"][env][field] = value
+    path = tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def seeded(endpoint: str, config_path: Path) -> None:
+    config = load_config(config_path)
+    seed(ClientFactory(local_session(), endpoint_url=endpoint), config, config.environments.values())
+
+
+def run(
+    endpoint: str, *args: str, log: CallLog | None = None, hooks: tuple[Any, ...] = ()
+) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    all_hooks = (*hooks, log.attach) if log is not None else hooks
+    code = main(
+        [*args, "--endpoint-url", endpoint, "--yes"],
+        session=local_session(),
+        hooks=all_hooks,
+        stdout=out,
+        stderr=err,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def emulate_stack_updates(endpoint: str) -> Any:
+    """A client hook doing what AWS does on UpdateStackSet and moto does not: update the stacks
+    (delete + create here, see below). Runs when the deployer sends UpdateStackSet."""
+    factory = ClientFactory(local_session(), endpoint_url=endpoint)
+    admin = factory.cloudformation("us-east-1")
+
+    def handler(params: dict[str, Any], **_: Any) -> None:
+        name = params["StackSetName"]
+        instances = admin.list_stack_instances(StackSetName=name)["Summaries"]
+        for inst in instances:
+            cfn = factory.cloudformation(
+                inst["Region"], inst["Account"], "AWSCloudFormationStackSetExecutionRole"
+            )
+            # moto's UpdateStack cannot apply this change (it loses the renamed table on the
+            # way), so the emulation replaces the stack: the end state AWS reaches.
+            cfn.delete_stack(StackName=f"StackSet:{name}")
+            cfn.create_stack(
+                StackName=f"StackSet:{name}",
+                TemplateBody=params["TemplateBody"],
+                Parameters=params["Parameters"],
+                Capabilities=params.get("Capabilities", []),
+            )
+
+    def attach(client: Any) -> None:
+        client.meta.events.register("provide-client-params.cloudformation.UpdateStackSet", handler)
+
+    return attach
+
+
+def template_outputs(config_path: Path, env: str) -> dict[str, set[str]]:
+    from appstorage.templates import build_environment
+
+    templates = build_environment(load_config(config_path), env)
+    return {kind: set(t.outputs) for kind, t in templates.items()}
+
+
+def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    outputs = str(tmp_path / "{env}-outputs.json")
+    log = CallLog()
+    code, out, err = run(
+        moto_endpoint,
+        "deploy",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--env",
+        "prod",
+        "--outputs-file",
+        outputs,
+        log=log,
+    )
+    assert code == 0, err
+    # One CreateStackSet and one CreateStackInstances per phase, whatever the account count.
+    assert log.count("CreateStackSet") == 4
+    assert log.count("CreateStackInstances") == 4
+    for env in ("dev", "prod"):
+        data = json.loads((tmp_path / f"{env}-outputs.json").read_text())
+        expected = template_outputs(config, env)
+        assert len(data["stack_sets"]) == 2
+        for stack_set in data["stack_sets"]:
+            assert sorted(i["account"] for i in stack_set["instances"]) == ACCOUNTS
+            for instance in stack_set["instances"]:
+                assert set(instance["outputs"]) == expected[stack_set["kind"]]
+                assert all(instance["outputs"].values())
+                if stack_set["kind"] == "primary":
+                    assert instance["outputs"]["TableName"] == f"tattoo-directory-{env}"
+                    assert instance["account"] in instance["outputs"]["FrontendBucketName"]
+
+    log.reset()
+    code, out, err = run(
+        moto_endpoint,
+        "deploy",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--env",
+        "prod",
+        "--outputs-file",
+        outputs,
+        log=log,
+    )
+    assert code == 0, err
+    assert log.mutating() == {}
+    assert "dev: no changes" in out and "prod: no changes" in out
+
+
+def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    assert (
+        run(
+            moto_endpoint,
+            "deploy",
+            "--config",
+            str(config),
+            "--env",
+            "dev",
+            "--outputs-file",
+            str(tmp_path / "o.json"),
+        )[0]
+        == 0
+    )
+    changed = write_config(tmp_path, dev__cors_allowed_origins=["https://new.tattoo.example.com"])
+
+    code, out, err = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert "CorsConfiguration" in json.dumps(plan)
+    assert "update" in json.dumps(plan)
+
+    log = CallLog()
+    code, out, err = run(
+        moto_endpoint,
+        "deploy",
+        "--config",
+        str(changed),
+        "--env",
+        "dev",
+        "--outputs-file",
+        str(tmp_path / "o.json"),
+        log=log,
+    )
+    assert code == 0, err
+    # moto: UpdateStackSet is accepted (OperationPreferences ignored) and finishes at once.
+    assert log.count("UpdateStackSet") == 2
+    assert log.count("CreateStackInstances") == 0
+    code, out, _ = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev")
+    assert code == 0 and "no changes" in out
+
+
+def test_new_name_prefix_is_data_loss(moto_endpoint: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    assert (
+        run(
+            moto_endpoint,
+            "deploy",
+            "--config",
+            str(config),
+            "--env",
+            "dev",
+            "--outputs-file",
+            str(tmp_path / "o.json"),
+        )[0]
+        == 0
+    )
+    renamed = write_config(tmp_path, name_prefix="tattoo")
+    seeded(moto_endpoint, renamed)
+
+    log = CallLog()
+    code, _out, err = run(
+        moto_endpoint,
+        "deploy",
+        "--config",
+        str(renamed),
+        "--env",
+        "dev",
+        "--outputs-file",
+        str(tmp_path / "o.json"),
+        log=log,
+    )
+    assert code == 1
+    assert "DATA LOSS" in err and "Table" in err
+    assert log.mutating() == {}
+
+    code, _out, err = run(
+        moto_endpoint,
+        "deploy",
+        "--config",
+        str(renamed),
+        "--env",
+        "dev",
+        "--allow-replacement",
+        "--outputs-file",
+        str(tmp_path / "o.json"),
+        hooks=(emulate_stack_updates(moto_endpoint),),
+    )
+    assert code == 0, err
+    data = json.loads((tmp_path / "o.json").read_text())
+    primary = next(s for s in data["stack_sets"] if s["kind"] == "primary")
+    assert {i["outputs"]["TableName"] for i in primary["instances"]} == {"tattoo-dev"}
