@@ -106,7 +106,7 @@ class ClientFactory:
         self.session = session
         self.endpoint_url = endpoint_url
         self.config = BotocoreConfig(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=10,
             read_timeout=60,
         )

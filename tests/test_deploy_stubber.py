@@ -1,0 +1,325 @@
+"""What moto cannot show, with botocore's Stubber (requests validated against the service model).
+
+moto finishes every StackSet operation at once, ignores OperationPreferences and
+ManagedExecution, and never raises OperationInProgressException; these tests drive the
+executor through those AWS behaviours and assert the exact request shapes it sends.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import botocore.endpoint
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.stub import ANY, Stubber
+
+from appstorage.config import Config, load_config
+from stacksets.execute import Backoff, Executor, FailedInstance, OperationFailed, Runtime
+from stacksets.plan import plan_stack_set
+from stacksets.session import ClientFactory
+
+ADMIN_REGION = "us-east-1"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def factory() -> ClientFactory:
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ADMIN_REGION
+    )
+    return ClientFactory(session, max_attempts=3)
+
+
+@pytest.fixture
+def stub(factory: ClientFactory) -> Iterator[Stubber]:
+    stubber = Stubber(factory.cloudformation(ADMIN_REGION))
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+def make_executor(factory: ClientFactory, config: Config, env: str, clock: FakeClock) -> Executor:
+    ids = iter(f"op-{n}" for n in range(100))
+    runtime = Runtime(
+        sleep=clock.sleep,
+        clock=clock.clock,
+        random=lambda: 0.5,
+        new_id=lambda: next(ids),
+        backoff=Backoff(initial=5.0, factor=2.0, cap=60.0, jitter=0.5),
+        timeout=3600,
+    )
+    return Executor(factory, config, config.environment(env), runtime=runtime)
+
+
+PREFS = {
+    "RegionConcurrencyType": "SEQUENTIAL",
+    "ConcurrencyMode": "STRICT_FAILURE_TOLERANCE",
+    "FailureToleranceCount": 0,
+    "MaxConcurrentCount": 1,
+}
+
+
+def create_stack_set_params(executor: Executor, kind: str, token: str) -> dict[str, Any]:
+    desired = next(d for d in executor.desired if d.kind == kind)
+    params: dict[str, Any] = {
+        "StackSetName": desired.name,
+        "Description": ANY,
+        "TemplateBody": desired.template_body,
+        "Parameters": [
+            {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(desired.parameters.items())
+        ],
+        "Capabilities": ["CAPABILITY_IAM"] if kind == "primary" and executor.env.replication else [],
+        "Tags": ANY,
+        "PermissionModel": "SELF_MANAGED",
+        "ExecutionRoleName": "AWSCloudFormationStackSetExecutionRole",
+        "ManagedExecution": {"Active": True},
+        "CallAs": "SELF",
+        "ClientRequestToken": token,
+    }
+    return params
+
+
+def instances_params(executor: Executor, kind: str, op: str) -> dict[str, Any]:
+    desired = next(d for d in executor.desired if d.kind == kind)
+    return {
+        "StackSetName": desired.name,
+        "Accounts": sorted({i.account for i in desired.instances}),
+        "Regions": [desired.instances[0].region],
+        "OperationPreferences": PREFS,
+        "OperationId": op,
+        "CallAs": "SELF",
+    }
+
+
+def describe_op(stub: Stubber, name: str, op: str, status: str) -> None:
+    stub.add_response(
+        "describe_stack_set_operation",
+        {"StackSetOperation": {"OperationId": op, "Status": status}},
+        {"StackSetName": name, "OperationId": op, "CallAs": "SELF"},
+    )
+
+
+def test_running_then_succeeded_backs_off_and_resumes(
+    factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
+) -> None:
+    executor = make_executor(factory, config, "prod", clock)
+    replica = executor.desired[0]
+    stub.add_response(
+        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
+    )
+    stub.add_response(
+        "create_stack_instances", {"OperationId": "op-1"}, instances_params(executor, "replica", "op-1")
+    )
+    for status in ("QUEUED", "RUNNING", "RUNNING", "SUCCEEDED"):
+        describe_op(stub, replica.name, "op-1", status)
+    executor.execute_phase(plan_stack_set(replica, None))
+    # Capped exponential backoff, half of it jittered (random fixed at 0.5): 5, 10, 20 * 0.75.
+    assert clock.sleeps == [3.75, 7.5, 15.0]
+    assert executor.operations == ["op-1"]
+    assert Backoff().delay(10, 1.0) == 60.0  # capped
+
+
+def test_update_request_shape_with_iam_capability(
+    factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
+) -> None:
+    from stacksets.model import ObservedInstance, ObservedStackSet
+
+    executor = make_executor(factory, config, "prod", clock)
+    primary = executor.desired[1]
+    observed = ObservedStackSet(
+        name=primary.name,
+        status="ACTIVE",
+        template_body='{"Resources": {}}',
+        parameters=dict(primary.parameters),
+        instances=(ObservedInstance("333333333333", "us-east-1", "CURRENT"),),
+        managed_execution=True,
+    )
+    expected = create_stack_set_params(executor, "primary", "")
+    del expected["ClientRequestToken"]
+    expected.update({"OperationPreferences": PREFS, "OperationId": "op-0"})
+    assert expected["Capabilities"] == ["CAPABILITY_IAM"]
+    stub.add_response("update_stack_set", {"OperationId": "op-0"}, expected)
+    describe_op(stub, primary.name, "op-0", "SUCCEEDED")
+    executor.execute_phase(plan_stack_set(primary, observed))
+
+
+def test_operation_in_progress_waits_and_retries_with_same_operation_id(
+    factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
+) -> None:
+    executor = make_executor(factory, config, "dev", clock)
+    replica = executor.desired[0]
+    stub.add_response(
+        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
+    )
+    stub.add_client_error(
+        "create_stack_instances",
+        "OperationInProgressException",
+        "Another Operation on StackSet is in progress",
+        expected_params=instances_params(executor, "replica", "op-1"),
+    )
+    stub.add_response(
+        "list_stack_set_operations",
+        {
+            "Summaries": [
+                {"OperationId": "theirs", "Status": "RUNNING"},
+                {"OperationId": "old", "Status": "SUCCEEDED"},
+            ]
+        },
+        {"StackSetName": replica.name, "CallAs": "SELF"},
+    )
+    describe_op(stub, replica.name, "theirs", "RUNNING")
+    describe_op(stub, replica.name, "theirs", "SUCCEEDED")
+    stub.add_response(
+        "create_stack_instances", {"OperationId": "op-1"}, instances_params(executor, "replica", "op-1")
+    )
+    describe_op(stub, replica.name, "op-1", "SUCCEEDED")
+    executor.execute_phase(plan_stack_set(replica, None))
+    assert clock.sleeps == [3.75]
+    assert executor.operations == ["op-1"]
+
+
+def test_failed_operation_lists_failed_instances_and_stops_before_primary(
+    factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
+) -> None:
+    executor = make_executor(factory, config, "dev", clock)
+    replica, primary = executor.desired
+    for d in (replica, primary):
+        stub.add_client_error(
+            "describe_stack_set",
+            "StackSetNotFoundException",
+            "StackSet not found",
+            expected_params={"StackSetName": d.name, "CallAs": "SELF"},
+        )
+    stub.add_response(
+        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
+    )
+    stub.add_response(
+        "create_stack_instances", {"OperationId": "op-1"}, instances_params(executor, "replica", "op-1")
+    )
+    describe_op(stub, replica.name, "op-1", "RUNNING")
+    describe_op(stub, replica.name, "op-1", "FAILED")
+    stub.add_response(
+        "list_stack_set_operation_results",
+        {
+            "Summaries": [
+                {
+                    "Account": "111111111111",
+                    "Region": "us-west-2",
+                    "Status": "FAILED",
+                    "StatusReason": "ResourceLogicalId:ImagesBackupBucket, bucket already exists",
+                },
+                {
+                    "Account": "222222222222",
+                    "Region": "us-west-2",
+                    "Status": "CANCELLED",
+                    "StatusReason": "Cancelled since failure tolerance has exceeded",
+                },
+                {"Account": "333333333333", "Region": "us-west-2", "Status": "SUCCEEDED"},
+            ]
+        },
+        {"StackSetName": replica.name, "OperationId": "op-1", "CallAs": "SELF"},
+    )
+    with pytest.raises(OperationFailed) as info:
+        executor.deploy(allow_replacement=False)
+    failures = info.value.failures
+    assert [(f.account, f.status) for f in failures] == [
+        ("111111111111", "FAILED"),
+        ("222222222222", "CANCELLED"),
+    ]
+    message = str(info.value)
+    assert "bucket already exists" in message and "failure tolerance" in message
+    # The Stubber would fail on any primary-phase call: none was made.
+
+
+def test_failed_operation_is_printed_by_the_cli(monkeypatch: pytest.MonkeyPatch, config: Config) -> None:
+    from stacksets import cli
+
+    error = OperationFailed(
+        "tattoo-directory-dev-app-storage-replica",
+        "op-1",
+        "FAILED",
+        [
+            FailedInstance("111111111111", "us-west-2", "FAILED", "bucket already exists"),
+            FailedInstance("222222222222", "us-west-2", "FAILED", "KMS key disabled"),
+        ],
+    )
+
+    def boom(ctx: Any) -> int:
+        raise error
+
+    monkeypatch.setitem(cli.COMMANDS, "deploy", (boom, "x"))
+    err = io.StringIO()
+    code = cli.main(
+        ["deploy", "--env", "dev", "--yes", "--endpoint-url", "http://127.0.0.1:9"],
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert code == 1
+    text = err.getvalue()
+    assert "111111111111 us-west-2 FAILED: bucket already exists" in text
+    assert "222222222222 us-west-2 FAILED: KMS key disabled" in text
+    assert "Traceback" not in text
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+def test_throttling_is_retried_by_botocore(monkeypatch: pytest.MonkeyPatch, factory: ClientFactory) -> None:
+    """The retry loop is botocore's (adaptive mode from the factory's Config), not ours."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=sleeps.append))
+    cfn = factory.cloudformation(ADMIN_REGION)
+    assert cfn.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 3}
+    attempts: list[int] = []
+    throttled = (
+        b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+        b"<Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+    )
+    ok = (
+        b"<DescribeStackSetOperationResponse><DescribeStackSetOperationResult><StackSetOperation>"
+        b"<OperationId>op</OperationId><Status>SUCCEEDED</Status></StackSetOperation>"
+        b"</DescribeStackSetOperationResult></DescribeStackSetOperationResponse>"
+    )
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        attempts.append(1)
+        body, status = (throttled, 400) if len(attempts) < 3 else (ok, 200)
+        return AWSResponse(request.url, status, {}, _Raw(body))
+
+    cfn.meta.events.register("before-send.cloudformation.DescribeStackSetOperation", send)
+    result = cfn.describe_stack_set_operation(StackSetName="s", OperationId="op")
+    assert result["StackSetOperation"]["Status"] == "SUCCEEDED"
+    assert len(attempts) == 3 and len(sleeps) == 2
+    assert result["ResponseMetadata"]["RetryAttempts"] == 2
