@@ -1,0 +1,104 @@
+"""The deployer's command line: bad input exits 2 with a clear message and no API call."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from appstorage.config import bundled_example_path
+from stacksets.cli import main
+from stacksets.local import local_session
+from stacksets.session import CallLog
+
+
+def run(*argv: str, log: CallLog | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    log = log or CallLog()
+    code = main(list(argv), session=local_session(), hooks=(log.attach,), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def config_with(tmp_path: Path, **deployment: Any) -> str:
+    data = yaml.safe_load(bundled_example_path().read_text())
+    data["environments"]["dev"]["deployment"].update(deployment)
+    for key, value in deployment.items():
+        if value is None:
+            del data["environments"]["dev"]["deployment"][key]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy", "status", "outputs"])
+def test_unknown_environment(command: str) -> None:
+    log = CallLog()
+    code, out, err = run(command, "--env", "qa", "--yes", "--endpoint-url", "http://127.0.0.1:9", log=log)
+    assert code == 2
+    assert "there is no environment 'qa'" in err and "dev, staging, prod" in err
+    assert "Traceback" not in err + out
+    assert log.calls == {}
+
+
+def test_missing_accounts(tmp_path: Path) -> None:
+    log = CallLog()
+    code, _, err = run("deploy", "--config", config_with(tmp_path, accounts=None), "--env", "dev", log=log)
+    assert code == 2
+    assert "deployment.accounts" in err and "SELF_MANAGED stack sets need target accounts" in err
+    assert "Traceback" not in err and log.calls == {}
+
+
+def test_invalid_account_id(tmp_path: Path) -> None:
+    log = CallLog()
+    code, _, err = run("plan", "--config", config_with(tmp_path, accounts=["12345"]), "--env", "dev", log=log)
+    assert code == 2
+    assert "accounts[0]" in err and "12345" in err
+    assert "Traceback" not in err and log.calls == {}
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    code, _, err = run("plan", "--config", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "cannot be read" in err
+
+
+def test_deploy_to_aws_needs_an_environment() -> None:
+    log = CallLog()
+    code, _, err = run("deploy", "--yes", log=log)
+    assert code == 2 and "deploy needs --env" in err and log.calls == {}
+
+
+def test_unknown_command() -> None:
+    code, _, _ = run("launch")
+    assert code == 2
+
+
+def test_unreachable_endpoint() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, out, err = run("plan", "--env", "dev", "--endpoint-url", url, "--max-attempts", "1")
+    assert code == 1
+    assert "cannot reach the AWS endpoint" in err and url in err
+    assert "Traceback" not in err + out
+
+
+def test_local_deploy_writes_outputs(tmp_path: Path) -> None:
+    outputs = tmp_path / "{env}.json"
+    code, out, err = run("deploy", "--local", "--env", "dev", "--outputs-file", str(outputs))
+    assert code == 0, err
+    data = json.loads((tmp_path / "dev.json").read_text())
+    kinds = {s["kind"]: s for s in data["stack_sets"]}
+    assert set(kinds) == {"replica", "primary"}
+    table = kinds["primary"]["instances"][0]["outputs"]["TableName"]
+    assert table == "tattoo-directory-dev"
+    assert "tattoo-directory-dev" in out  # the outputs table
