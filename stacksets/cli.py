@@ -130,6 +130,7 @@ class Context:
             runtime=self.runtime,
             reporter=self.reporter,
             require_managed_execution=self.args.endpoint_url is None and not self.local,
+            count_progress=self.reporter.enabled,
         )
 
     def outputs_file(self, env: Environment) -> Path:
@@ -306,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog="appstorage-deploy",
-        description="Roll the appstorage templates out as CloudFormation StackSet instances.",
-        parents=[common],
+        description="Roll the appstorage templates out as CloudFormation StackSet instances. "
+        "Options follow the command: appstorage-deploy deploy --env dev",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, help_text) in COMMANDS.items():
@@ -346,7 +347,6 @@ def _select_environments(args: argparse.Namespace, config: Config) -> list[Envir
 
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
     try:
-        # Options may come before or after the command: merge both namespaces.
         return parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT

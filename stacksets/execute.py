@@ -265,6 +265,7 @@ class Executor:
         runtime: Runtime | None = None,
         reporter: Reporter | None = None,
         require_managed_execution: bool = True,
+        count_progress: bool = False,
     ) -> None:
         self.factory = factory
         self.config = config
@@ -278,6 +279,8 @@ class Executor:
         self.operations: list[str] = []
         # moto always reports ManagedExecution inactive: the CLI turns this off for endpoints.
         self.require_managed_execution = require_managed_execution
+        # Count finished instances while waiting (one extra read per poll): only for a TTY.
+        self.count_progress = count_progress
 
     # ------------------------------------------------------------------ clients
 
@@ -490,9 +493,21 @@ class Executor:
                     stack_set, operation_id, status, self.failed_instances(stack_set, operation_id)
                 )
             self._check_deadline(stack_set, [operation_id])
-            self.reporter.waiting(stack_set, operation_id, status, self.runtime.clock() - start, 0, total)
+            done = self._finished_instances(stack_set, operation_id) if self.count_progress else 0
+            self.reporter.waiting(stack_set, operation_id, status, self.runtime.clock() - start, done, total)
             self.runtime.sleep(self.runtime.backoff.delay(attempt, self.runtime.random()))
             attempt += 1
+
+    def _finished_instances(self, stack_set: str, operation_id: str) -> int:
+        """How many instances of the operation are done (for the progress display only)."""
+        paginator = self.cfn().get_paginator("list_stack_set_operation_results")
+        pages = paginator.paginate(StackSetName=stack_set, OperationId=operation_id, CallAs=self.call_as)
+        return sum(
+            1
+            for page in pages
+            for s in page.get("Summaries", [])
+            if s.get("Status") in ("SUCCEEDED", "FAILED", "CANCELLED")
+        )
 
     def failed_instances(self, stack_set: str, operation_id: str) -> list[FailedInstance]:
         out = []

@@ -44,7 +44,7 @@ def run_local_server() -> Iterator[str]:
     # The emulator's request log and its notes about resource types it only stubs (bucket
     # policies) are noise for the user of --local.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="moto")
     server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

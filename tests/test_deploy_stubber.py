@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.stub import ANY, Stubber
 
 from appstorage.config import Config, load_config
@@ -301,7 +301,7 @@ def test_throttling_is_retried_by_botocore(monkeypatch: pytest.MonkeyPatch, fact
     sleeps: list[float] = []
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=sleeps.append))
     cfn = factory.cloudformation(ADMIN_REGION)
-    assert cfn.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 3}
+    assert cfn.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 3}  # type: ignore[attr-defined]
     attempts: list[int] = []
     throttled = (
         b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
@@ -316,9 +316,10 @@ def test_throttling_is_retried_by_botocore(monkeypatch: pytest.MonkeyPatch, fact
     def send(request: Any, **_: Any) -> AWSResponse:
         attempts.append(1)
         body, status = (throttled, 400) if len(attempts) < 3 else (ok, 200)
-        return AWSResponse(request.url, status, {}, _Raw(body))
+        return AWSResponse(request.url, status, HTTPHeaders(), _Raw(body))
 
-    cfn.meta.events.register("before-send.cloudformation.DescribeStackSetOperation", send)
+    events: Any = cfn.meta.events
+    events.register("before-send.cloudformation.DescribeStackSetOperation", send)
     result = cfn.describe_stack_set_operation(StackSetName="s", OperationId="op")
     assert result["StackSetOperation"]["Status"] == "SUCCEEDED"
     assert len(attempts) == 3 and len(sleeps) == 2
