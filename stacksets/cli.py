@@ -121,9 +121,10 @@ class Context:
     confirm_input: Callable[[str], str]
     stdin_tty: bool
     local: bool = False
+    executors: list[Executor] = attrs.field(factory=list)
 
     def executor(self, env: Environment) -> Executor:
-        return Executor(
+        executor = Executor(
             self.factory,
             self.config,
             env,
@@ -132,6 +133,8 @@ class Context:
             require_managed_execution=self.args.endpoint_url is None and not self.local,
             count_progress=self.reporter.enabled,
         )
+        self.executors.append(executor)
+        return executor
 
     def outputs_file(self, env: Environment) -> Path:
         if self.args.outputs_file:
@@ -392,6 +395,7 @@ def main(
         return EXIT_BAD_INPUT
 
     reporter = RichReporter(err, enabled=err_stream.isatty())
+    ctx: Context | None = None
     try:
         with ExitStack() as stack:
             endpoint = stack.enter_context(_endpoint(args))
@@ -428,9 +432,12 @@ def main(
             return handler(ctx)
     except KeyboardInterrupt:
         reporter.close()
+        running = [e.waiting_on for e in (ctx.executors if ctx else []) if e.waiting_on]
+        for stack_set, op in running:
+            err.print(f"still running: operation {op} on stack set {stack_set}", markup=False)
         err.print(
-            "interrupted: operations already started keep running in CloudFormation; "
-            "run the command again to resume"
+            "interrupted: operations already started keep running in CloudFormation (not cancelled); "
+            "run deploy again to pick them up and finish the rollout"
         )
         return EXIT_INTERRUPTED
     except OperationFailed as exc:

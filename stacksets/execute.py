@@ -281,6 +281,8 @@ class Executor:
         self.require_managed_execution = require_managed_execution
         # Count finished instances while waiting (one extra read per poll): only for a TTY.
         self.count_progress = count_progress
+        #: (stack set, operation id) being waited for: what an interrupt leaves running.
+        self.waiting_on: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------ clients
 
@@ -477,6 +479,7 @@ class Executor:
         start = self.runtime.clock()
         attempt = 0
         cfn = self.cfn()
+        self.waiting_on = (stack_set, operation_id)
         while True:
             op = cfn.describe_stack_set_operation(
                 StackSetName=stack_set,
@@ -485,9 +488,11 @@ class Executor:
             )["StackSetOperation"]
             status = op.get("Status", "")
             if status == "SUCCEEDED":
+                self.waiting_on = None
                 self.reporter.done(stack_set, operation_id, status)
                 return
             if status in ("FAILED", "STOPPED"):
+                self.waiting_on = None
                 self.reporter.done(stack_set, operation_id, status)
                 raise OperationFailed(
                     stack_set, operation_id, status, self.failed_instances(stack_set, operation_id)

@@ -102,3 +102,17 @@ def test_local_deploy_writes_outputs(tmp_path: Path) -> None:
     table = kinds["primary"]["instances"][0]["outputs"]["TableName"]
     assert table == "tattoo-directory-dev"
     assert "tattoo-directory-dev" in out  # the outputs table
+
+
+def test_interrupt_prints_running_operation_and_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stacksets import cli
+
+    def interrupted(ctx: cli.Context) -> int:
+        executor = ctx.executor(ctx.environments[0])
+        executor.waiting_on = ("tattoo-directory-dev-app-storage-replica", "op-123")
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "deploy", (interrupted, "x"))
+    code, _, err = run("deploy", "--env", "dev", "--yes", "--endpoint-url", "http://127.0.0.1:9")
+    assert code == 130
+    assert "op-123" in err and "not cancelled" in err and "Traceback" not in err

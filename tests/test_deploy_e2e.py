@@ -250,3 +250,41 @@ def test_new_name_prefix_is_data_loss(moto_endpoint: str, tmp_path: Path) -> Non
     data = json.loads((tmp_path / "o.json").read_text())
     primary = next(s for s in data["stack_sets"] if s["kind"] == "primary")
     assert {i["outputs"]["TableName"] for i in primary["instances"]} == {"tattoo-dev"}
+
+
+def test_status_and_outputs_commands(moto_endpoint: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    code, out, err = run(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
+    assert code == 0, err
+    assert [s["status"] for s in json.loads(out)["dev"]] == ["NOT DEPLOYED", "NOT DEPLOYED"]
+    outputs = tmp_path / "o.json"
+    assert (
+        run(moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", str(outputs))[
+            0
+        ]
+        == 0
+    )
+    code, out, err = run(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
+    assert code == 0, err
+    for stack_set in json.loads(out)["dev"]:
+        assert sorted(i["account"] for i in stack_set["instances"]) == ACCOUNTS
+        assert {i["status"] for i in stack_set["instances"]} == {"CURRENT"}
+    outputs.unlink()
+    log = CallLog()
+    code, out, err = run(
+        moto_endpoint,
+        "outputs",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--outputs-file",
+        str(outputs),
+        log=log,
+    )
+    assert code == 0, err
+    assert log.mutating() == {}
+    data = json.loads(outputs.read_text())
+    assert sum(len(s["instances"]) for s in data["stack_sets"]) == 6
+    assert "FrontendBackupBucketName" in out
