@@ -18,6 +18,7 @@ from .templates import build_environment
 
 __all__ = ["main", "render_files"]
 
+#: 1: --check found stale files, or the output could not be written.
 EXIT_OK, EXIT_DIFFERS, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -96,8 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = out / path
         if _read(target) == text:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"error: cannot write {target}: {exc.strerror or exc}; choose another --out", file=sys.stderr
+            )
+            return EXIT_DIFFERS
         written += 1
     print(f"built {len(envs)} environment(s), {len(files)} file(s) in {out} ({written} changed)")
     return EXIT_OK
@@ -106,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (OSError, UnicodeDecodeError):
         return None
 
 

@@ -110,3 +110,12 @@ def test_unusable_cache_directory_is_ignored(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("APPSTORAGE_CACHE_DIR", str(blocker))
     assert build_main(["--out", str(tmp_path / "out")]) == 0
     assert files_under(tmp_path / "out") == files_under(GOLDEN)
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert build_main(["--out", str(blocker), "--env", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {blocker}/dev/" in err and "choose another --out" in err
+    assert "Traceback" not in err
