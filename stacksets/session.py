@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config as BotocoreConfig
 
+from appstorage.validators import partition_of
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_kms import KMSClient
@@ -43,15 +45,6 @@ MUTATING_OPERATIONS = frozenset(
         "DeleteStack",
     }
 )
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition of a region."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class CallLog:
