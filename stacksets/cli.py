@@ -34,6 +34,7 @@ from .execute import (
     DeployError,
     Executor,
     OperationFailed,
+    PreflightError,
     Runtime,
     StackOutputs,
     outputs_to_json,
@@ -199,10 +200,30 @@ def cmd_plan(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _partial_failures(ctx: Context, executor: Executor) -> list[dict[str, str]]:
+    """Instances that FAILED inside operations that SUCCEEDED within their failure tolerance:
+    the rollout went on (the tolerance allows it), but the user is told where and the exit is 1."""
+    rows = []
+    for stack_set, op, failures in executor.partial_failures:
+        for f in failures:
+            ctx.err.print(
+                f"warning: {stack_set}: operation {op} succeeded within its failure tolerance but "
+                f"{f.account} {f.region} is {f.status}: {f.reason or '(no reason given)'}",
+                markup=False,
+            )
+            rows.append({"stack_set": stack_set, "operation": op, **attrs.asdict(f)})
+    return rows
+
+
 def cmd_deploy(ctx: Context) -> int:
     result: dict[str, Any] = {}
-    for env in ctx.environments:
-        executor = ctx.executor(env)
+    partial = False
+    executors = [ctx.executor(env) for env in ctx.environments]
+    for executor in executors:
+        # Before any API call: what cannot be deployed as configured is exit 2 (PreflightError).
+        for warning in executor.preflight():
+            ctx.err.print(f"warning: {warning}", markup=False)
+    for env, executor in zip(ctx.environments, executors, strict=True):
         plans = executor.plan(resume=True)
         if not ctx.args.json:
             ctx.out.print(f"[bold]{env.name}[/bold]")
@@ -220,9 +241,17 @@ def cmd_deploy(ctx: Context) -> int:
             "plan": plan_to_json(plans),
             "outputs": data,
             "outputs_file": str(ctx.outputs_file(env)),
+            "failed_instances": _partial_failures(ctx, executor),
         }
+        partial = partial or bool(result[env.name]["failed_instances"])
     if ctx.args.json:
         _print_json(ctx, result)
+    if partial:
+        ctx.err.print(
+            "deploy finished, but some instances failed (listed above): fix them and deploy again",
+            markup=False,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -275,7 +304,28 @@ COMMANDS: dict[str, tuple[Callable[[Context], int], str]] = {
     "deploy": (cmd_deploy, "roll the replica then the primary stack set out and collect outputs"),
     "status": (cmd_status, "list every stack instance with its status and reason"),
     "outputs": (cmd_outputs, "collect every instance's outputs into a JSON file and a table"),
+    "drift": (
+        lambda ctx: _drift().cmd_drift(ctx),
+        "detect drift on both stack sets and report drifted instances, resources and properties "
+        "(exit 1 when drift is found)",
+    ),
+    "destroy": (
+        lambda ctx: _destroy().cmd_destroy(ctx),
+        "delete the instances (primary first) and the stack sets; lists the retained table and buckets",
+    ),
 }
+
+
+def _drift() -> Any:
+    from . import drift
+
+    return drift
+
+
+def _destroy() -> Any:
+    from . import destroy
+
+    return destroy
 
 
 # --------------------------------------------------------------------------- parsing
@@ -322,10 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _select_environments(args: argparse.Namespace, config: Config) -> list[Environment]:
     if args.env:
         names = list(dict.fromkeys(args.env))
-    elif args.command == "deploy" and not args.local:
+    elif args.command in ("deploy", "destroy") and not args.local:
         raise BadInput(
-            f"deploy needs --env (one of: {', '.join(config.environments)}); "
-            "deploying every environment at once is only the default with --local"
+            f"{args.command} needs --env (one of: {', '.join(config.environments)}); "
+            f"{args.command} of every environment at once is only the default with --local"
         )
     else:
         names = list(config.environments)
@@ -335,11 +385,6 @@ def _select_environments(args: argparse.Namespace, config: Config) -> list[Envir
         if d.permission_model == "SELF_MANAGED" and not d.accounts:
             raise BadInput(
                 f"{config.source}: environments.{env.name}.deployment.accounts: no target accounts"
-            )
-        if d.permission_model == "SERVICE_MANAGED":
-            raise BadInput(
-                f"environments.{env.name}: SERVICE_MANAGED (organizational unit) targets are not "
-                "supported by this deployer yet; use SELF_MANAGED with accounts"
             )
     if args.outputs_file and len(envs) > 1 and "{env}" not in args.outputs_file:
         raise BadInput("--outputs-file needs an {env} placeholder when several environments are selected")
@@ -353,6 +398,33 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
         return parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+
+
+#: Error codes meaning the caller's credentials are expired or not valid.
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "RequestExpired",
+    }
+)
+
+
+def _still_running(err: Console, ctx: Context | None) -> None:
+    """After an error while waiting: the operation that was being waited for is not cancelled."""
+    for executor in ctx.executors if ctx else []:
+        if executor.waiting_on:
+            stack_set, op = executor.waiting_on
+            err.print(
+                f"still running (not cancelled): operation {op} on stack set {stack_set}; "
+                "run the command again to pick it up",
+                markup=False,
+            )
 
 
 @contextmanager
@@ -437,17 +509,27 @@ def main(
             err.print(f"still running: operation {op} on stack set {stack_set}", markup=False)
         err.print(
             "interrupted: operations already started keep running in CloudFormation (not cancelled); "
-            "run deploy again to pick them up and finish the rollout"
+            f"run {args.command} again to pick them up and finish"
         )
         return EXIT_INTERRUPTED
     except OperationFailed as exc:
         reporter.close()
         err.print(f"error: {exc}", markup=False)
-        err.print("the rollout stopped; later phases were not started", markup=False)
+        if args.command == "deploy":
+            err.print("the rollout stopped; later phases were not started", markup=False)
+        else:
+            err.print(f"{args.command} stopped; nothing after this operation was started", markup=False)
         return EXIT_FAILED
+    except PreflightError as exc:
+        reporter.close()
+        err.print(f"error: {config.source}: cannot deploy as configured (no API call made):", markup=False)
+        for line in exc.errors:
+            err.print(f"  {line}", markup=False)
+        return EXIT_BAD_INPUT
     except DeployError as exc:
         reporter.close()
         err.print(f"error: {exc}", markup=False)
+        _still_running(err, ctx)
         return EXIT_FAILED
     except EndpointConnectionError as exc:
         reporter.close()
@@ -455,6 +537,7 @@ def main(
             f"error: cannot reach the AWS endpoint ({exc}); check --endpoint-url and the network",
             markup=False,
         )
+        _still_running(err, ctx)
         return EXIT_FAILED
     except NoCredentialsError:
         reporter.close()
@@ -466,11 +549,22 @@ def main(
         return EXIT_FAILED
     except ClientError as exc:
         reporter.close()
-        err.print(f"error: AWS refused a call: {exc}", markup=False)
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in CREDENTIAL_ERRORS:
+            err.print(
+                f"error: the AWS credentials were rejected ({code}: "
+                f"{exc.response.get('Error', {}).get('Message', '')}); refresh them (for example "
+                "'aws sso login' or a new session token) and run the command again",
+                markup=False,
+            )
+        else:
+            err.print(f"error: AWS refused a call: {exc}", markup=False)
+        _still_running(err, ctx)
         return EXIT_FAILED
     except BotoCoreError as exc:
         reporter.close()
         err.print(f"error: {exc}", markup=False)
+        _still_running(err, ctx)
         return EXIT_FAILED
     finally:
         reporter.close()

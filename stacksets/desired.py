@@ -7,6 +7,7 @@ Pure: no boto3. The stack set parameters are the template parameters' configured
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from appstorage.config import Config, Environment
 from appstorage.naming import stack_set_name
@@ -17,12 +18,34 @@ from appstorage.templates import TemplateKind, build_environment
 
 from .model import DesiredInstance, DesiredStackSet
 
-__all__ = ["administration_region", "desired_stack_set", "desired_stack_sets"]
+__all__ = ["administration_region", "desired_stack_set", "desired_stack_sets", "instance_overrides"]
 
 
 def administration_region(env: Environment) -> str:
     """Where both stack sets of an environment live (their instances go to their own region)."""
     return env.primary_region
+
+
+def instance_overrides(
+    env: Environment, target: str, region: str, template_parameters: Collection[str]
+) -> dict[str, str]:
+    """The parameter overrides of one instance (``target``: an account, or an OU under
+    SERVICE_MANAGED where only region-wide overrides apply).
+
+    An override applies when its ``accounts`` (if any) include the target and its ``regions``
+    (if any) include the instance's region, and only to parameters the template has (a
+    ReplicaKmsKeyArn override never reaches the replica stack set). Later overrides win.
+    """
+    out: dict[str, str] = {}
+    for override in env.deployment.overrides:
+        if override.accounts and target not in override.accounts:
+            continue
+        if override.regions and region not in override.regions:
+            continue
+        for key, value in override.parameters.items():
+            if key in template_parameters:
+                out[key] = value.value
+    return out
 
 
 def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body: str) -> DesiredStackSet:
@@ -33,9 +56,22 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
         for key, value in resolved_parameter_values(env, kind).items()
     }
     deployment = env.deployment
-    # SELF_MANAGED: one instance per account in the template's region. SERVICE_MANAGED
-    # (organizational units) and per-instance overrides are handled by a later change.
-    instances = tuple(DesiredInstance(account=account, region=region) for account in deployment.accounts)
+    template = json.loads(body)
+    template_parameters = set(template.get("Parameters", {}))
+    if deployment.permission_model == "SERVICE_MANAGED":
+        # One target per organizational unit in the template's region: CloudFormation expands
+        # it to the OU's accounts (filtered by account_filter_type/accounts, see the executor).
+        targets = deployment.organizational_units
+    else:
+        targets = deployment.accounts
+    instances = tuple(
+        DesiredInstance(
+            account=target,
+            region=region,
+            overrides=instance_overrides(env, target, region, template_parameters),
+        )
+        for target in targets
+    )
     return DesiredStackSet(
         # The stack set is the deployment's identity (project + environment): a new name_prefix
         # renames the physical resources inside it, which the plan then flags as data loss,
@@ -43,13 +79,18 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
         name=stack_set_name(config.project, env.name, kind),
         kind=kind,
         region=administration_region(env),
-        template=json.loads(body),
+        template=template,
         template_body=body,
         parameters=parameters,
         instances=instances,
         permission_model=deployment.permission_model,
         organizational_units=deployment.organizational_units,
         tags=standard_tags(config, env),
+        auto_deployment=(
+            (deployment.auto_deployment.enabled, deployment.auto_deployment.retain_stacks_on_account_removal)
+            if deployment.permission_model == "SERVICE_MANAGED"
+            else None
+        ),
     )
 
 

@@ -55,6 +55,8 @@ class DesiredStackSet:
     permission_model: Literal["SELF_MANAGED", "SERVICE_MANAGED"] = "SELF_MANAGED"
     organizational_units: tuple[str, ...] = ()
     tags: Mapping[str, str] = attrs.field(factory=dict)
+    #: SERVICE_MANAGED only: (Enabled, RetainStacksOnAccountRemoval); None for SELF_MANAGED.
+    auto_deployment: tuple[bool, bool] | None = None
 
 
 @attrs.frozen
@@ -83,6 +85,8 @@ class ObservedStackSet:
     permission_model: str = "SELF_MANAGED"
     managed_execution: bool = False
     stack_set_arn: str = ""
+    #: (Enabled, RetainStacksOnAccountRemoval) as reported; None when not reported.
+    auto_deployment: tuple[bool, bool] | None = None
 
 
 @attrs.frozen

@@ -1,13 +1,14 @@
 """Observed state: a stack set as CloudFormation reports it, read with an injected client.
 
 Read-only calls: DescribeStackSet, ListStackInstances and ListStackSetOperations (both
-paginated).
+paginated), and DescribeStackInstance per instance when overrides are to be compared.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from botocore.exceptions import ClientError
 
 from .model import ObservedInstance, ObservedStackSet
@@ -58,8 +59,34 @@ def _instances(cfn: CloudFormationClient, name: str, call_as: str) -> tuple[Obse
     return tuple(out)
 
 
-def observe_stack_set(cfn: CloudFormationClient, name: str, call_as: str = "SELF") -> ObservedStackSet | None:
-    """The stack set ``name`` with its instances and running operations; None if it does not exist."""
+def _with_overrides(
+    cfn: CloudFormationClient, name: str, call_as: str, instances: tuple[ObservedInstance, ...]
+) -> tuple[ObservedInstance, ...]:
+    """The instances with their ParameterOverrides: ListStackInstances does not report them,
+    DescribeStackInstance does (one read per instance)."""
+    out = []
+    for i in instances:
+        data = cfn.describe_stack_instance(
+            StackSetName=name,
+            StackInstanceAccount=i.account,
+            StackInstanceRegion=i.region,
+            CallAs=call_as,  # type: ignore[arg-type]
+        )["StackInstance"]
+        overrides = {
+            p["ParameterKey"]: p.get("ParameterValue", "") for p in data.get("ParameterOverrides", [])
+        }
+        out.append(attrs.evolve(i, overrides=overrides))
+    return tuple(out)
+
+
+def observe_stack_set(
+    cfn: CloudFormationClient, name: str, call_as: str = "SELF", *, with_overrides: bool = False
+) -> ObservedStackSet | None:
+    """The stack set ``name`` with its instances and running operations; None if it does not exist.
+
+    ``with_overrides``: also read each instance's parameter overrides (DescribeStackInstance per
+    instance); the executor asks for them when the configuration has overrides.
+    """
     try:
         stack_set = cfn.describe_stack_set(StackSetName=name, CallAs=call_as)  # type: ignore[arg-type]
     except ClientError as exc:
@@ -69,14 +96,23 @@ def observe_stack_set(cfn: CloudFormationClient, name: str, call_as: str = "SELF
     data = stack_set["StackSet"]
     if data.get("Status") == "DELETED":
         return None
+    instances = _instances(cfn, name, call_as)
+    if with_overrides:
+        instances = _with_overrides(cfn, name, call_as, instances)
+    auto = data.get("AutoDeployment")
     return ObservedStackSet(
         name=data.get("StackSetName", name),
         status=data.get("Status", ""),
         template_body=data.get("TemplateBody", ""),
         parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in data.get("Parameters", [])},
-        instances=_instances(cfn, name, call_as),
+        instances=instances,
         running_operation_ids=running_operations(cfn, name, call_as),
         permission_model=data.get("PermissionModel", "SELF_MANAGED"),
         managed_execution=bool(data.get("ManagedExecution", {}).get("Active", False)),
         stack_set_arn=data.get("StackSetARN", ""),
+        auto_deployment=(
+            (bool(auto.get("Enabled", False)), bool(auto.get("RetainStacksOnAccountRemoval", False)))
+            if auto
+            else None
+        ),
     )

@@ -126,6 +126,17 @@ def plan_stack_set(
     settings: list[str] = []
     if observed.permission_model != desired.permission_model:
         settings.append(f"PermissionModel: {observed.permission_model} -> {desired.permission_model}")
+    # moto deviation: DescribeStackSet reports no AutoDeployment; AWS always does for
+    # SERVICE_MANAGED stack sets. Compared only when reported.
+    if (
+        desired.auto_deployment is not None
+        and observed.auto_deployment is not None
+        and observed.auto_deployment != desired.auto_deployment
+    ):
+        settings.append(
+            "AutoDeployment (Enabled, RetainStacksOnAccountRemoval): "
+            f"{observed.auto_deployment} -> {desired.auto_deployment}"
+        )
     if require_managed_execution and not observed.managed_execution:
         settings.append("ManagedExecution: off -> on")
     instances = _instance_diff(desired.instances, observed.instances)

@@ -1,0 +1,151 @@
+"""Checks made before any API call that need the built templates or the target counts.
+
+The configuration loader validates each field on its own; these rules combine fields with
+what the deployer will send (template sizes, operations and their target counts). Pure: no
+boto3. :func:`preflight` returns ``(errors, warnings)``; ``deploy`` stops (exit 2) on errors.
+
+API rules (CloudFormation ``StackSetOperationPreferences``):
+
+* ``TemplateBody`` holds at most 51,200 bytes; larger templates go through ``TemplateURL``
+  (an S3 object), so they need ``deployment.template_bucket``.
+* Percentages are turned into account counts per Region by rounding down, except that
+  ``MaxConcurrentPercentage`` never drops below one account.
+* Under ``STRICT_FAILURE_TOLERANCE``, ``MaxConcurrentCount`` is at most one more than the
+  failure tolerance. With ``failure_tolerance_percentage`` that tolerance depends on the
+  number of targets of each operation, so it is checked per operation here (SELF_MANAGED:
+  the accounts of each operation; SERVICE_MANAGED: unknown before CloudFormation expands the
+  OUs, so not checked).
+* ``RegionOrder`` may only name Regions of the operation: each stack set deploys to one
+  Region, so the executor sends only the operation's own Region from the configured order;
+  a Region that is neither the primary nor the replica one is an error.
+* ``AccountFilterType: UNION`` is not supported by ``CreateStackInstances``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from appstorage.config import Environment
+
+from .model import DesiredInstance, DesiredStackSet
+
+__all__ = ["TEMPLATE_BODY_LIMIT", "operation_groups", "preflight", "template_size"]
+
+#: The largest TemplateBody CloudFormation accepts, in bytes (UTF-8).
+TEMPLATE_BODY_LIMIT = 51_200
+
+
+def template_size(desired: DesiredStackSet) -> int:
+    return len(desired.template_body.encode("utf-8"))
+
+
+def operation_groups(
+    instances: Sequence[DesiredInstance],
+) -> list[tuple[list[str], list[str], dict[str, str]]]:
+    """(targets, regions, overrides) of each Create/UpdateStackInstances operation covering
+    ``instances``: targets sharing the same overrides share one operation, so the number of
+    operations grows with the number of distinct override sets, not with the targets."""
+    groups: dict[tuple[tuple[str, str], ...], list[DesiredInstance]] = {}
+    for inst in instances:
+        groups.setdefault(tuple(sorted(inst.overrides.items())), []).append(inst)
+    out: list[tuple[list[str], list[str], dict[str, str]]] = []
+    for key, members in groups.items():
+        pairs = {(i.account, i.region) for i in members}
+        targets = sorted({a for a, _ in pairs})
+        regions = sorted({r for _, r in pairs})
+        if len(pairs) == len(targets) * len(regions):
+            out.append((targets, regions, dict(key)))
+            continue
+        for region in regions:
+            out.append((sorted(a for a, r in pairs if r == region), [region], dict(key)))
+    return out
+
+
+def _field(env: Environment, name: str) -> str:
+    return f"environments.{env.name}.deployment.{name}"
+
+
+def preflight(
+    env: Environment, desired: Sequence[DesiredStackSet], template_limit: int = TEMPLATE_BODY_LIMIT
+) -> tuple[list[str], list[str]]:
+    """``(errors, warnings)`` for deploying ``desired`` (see the module docstring)."""
+    d = env.deployment
+    prefs = d.operation_preferences
+    errors: list[str] = []
+    warnings: list[str] = []
+
+    for s in desired:
+        size = template_size(s)
+        if size > template_limit and not d.template_bucket:
+            errors.append(
+                f"{_field(env, 'template_bucket')}: the {s.kind} template of {s.name} is {size:,} bytes, "
+                f"over the {template_limit:,}-byte TemplateBody limit, and no staging bucket is configured; "
+                f"fix: set deployment.template_bucket to an S3 bucket in {s.region} that this account can "
+                "write to (the template is uploaded there and passed as TemplateURL)"
+            )
+
+    if d.permission_model == "SERVICE_MANAGED":
+        if d.account_filter_type == "UNION":
+            errors.append(
+                f"{_field(env, 'account_filter_type')}: UNION is not supported by CreateStackInstances; "
+                "fix: use INTERSECTION or DIFFERENCE, or add the extra accounts' OUs to organizational_units"
+            )
+        for i, o in enumerate(d.overrides):
+            if o.accounts:
+                errors.append(
+                    f"{_field(env, f'overrides[{i}].accounts')}: per-account overrides are not supported "
+                    "with organizational unit targets by this deployer (targets are OUs); fix: use "
+                    "region-wide overrides (regions: [...]) or SELF_MANAGED with accounts"
+                )
+
+    regions = {env.primary_region, env.replica_region}
+    seen: set[str] = set()
+    for j, region in enumerate(prefs.region_order):
+        field = _field(env, f"operation_preferences.region_order[{j}]")
+        if region not in regions:
+            errors.append(
+                f"{field}: {region} is not a Region of these stack sets (RegionOrder may only name the "
+                f"operation's Regions); fix: list only {env.primary_region} and/or {env.replica_region}"
+            )
+        elif region in seen:
+            errors.append(f"{field}: {region} is listed twice; fix: list each Region once")
+        seen.add(region)
+
+    if d.permission_model == "SELF_MANAGED":
+        strict = prefs.concurrency_mode == "STRICT_FAILURE_TOLERANCE"
+        for s in desired:
+            for targets, _regions, _overrides in operation_groups(s.instances):
+                n = len(targets)
+                if prefs.failure_tolerance_percentage is not None:
+                    tolerance = prefs.failure_tolerance_percentage * n // 100
+                    if prefs.failure_tolerance_percentage > 0 and tolerance == 0:
+                        warnings.append(
+                            f"{_field(env, 'operation_preferences.failure_tolerance_percentage')}: "
+                            f"{prefs.failure_tolerance_percentage}% of {n} account(s) rounds down to 0: "
+                            f"an operation on {s.name} stops at its first failed account"
+                        )
+                    if (
+                        strict
+                        and prefs.max_concurrent_count is not None
+                        and prefs.max_concurrent_count > (tolerance + 1)
+                    ):
+                        errors.append(
+                            f"{_field(env, 'operation_preferences.max_concurrent_count')}: "
+                            f"{prefs.max_concurrent_count} is above failure tolerance + 1 ({tolerance + 1}: "
+                            f"{prefs.failure_tolerance_percentage}% of {n} account(s) rounds down to "
+                            f"{tolerance}) "
+                            f"for an operation on {s.name}, which CloudFormation refuses under "
+                            f"STRICT_FAILURE_TOLERANCE; fix: lower max_concurrent_count to {tolerance + 1}, "
+                            "use max_concurrent_percentage, or set concurrency_mode: SOFT_FAILURE_TOLERANCE"
+                        )
+                        break
+                if (
+                    prefs.max_concurrent_percentage is not None
+                    and prefs.max_concurrent_percentage * n // 100 == 0
+                ):
+                    warnings.append(
+                        f"{_field(env, 'operation_preferences.max_concurrent_percentage')}: "
+                        f"{prefs.max_concurrent_percentage}% of {n} account(s) rounds down to 0; "
+                        f"CloudFormation then uses 1 account at a time for {s.name}"
+                    )
+    return errors, list(dict.fromkeys(warnings))

@@ -1,0 +1,266 @@
+"""Per-instance parameter overrides, OperationPreferences checks and large templates.
+
+End to end against moto's server where moto does it (ParameterOverrides on SELF_MANAGED
+instances, TemplateURL from S3); pure checks otherwise. moto deviations met here:
+
+* moto ignores OperationPreferences: the checks below are made before any call, so the tests
+  assert that no client was even created and that the exit code is 2.
+* moto reports ParameterOverrides through DescribeStackInstance as AWS does (ListStackInstances
+  does not carry them, on AWS or moto), which is what the deployer reads.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from appstorage.config import bundled_example_path, load_config, parse_config
+from stacksets.cli import main
+from stacksets.desired import desired_stack_sets
+from stacksets.execute import Executor, PreflightError, Runtime
+from stacksets.local import local_session, seed
+from stacksets.preflight import TEMPLATE_BODY_LIMIT, operation_groups, preflight
+from stacksets.session import CallLog, ClientFactory
+
+ACCOUNTS = [f"{n:012d}" for n in range(100000000001, 100000000011)]  # ten accounts
+ALT_LOGS = "ssm:/tattoo-directory/dev/alt/access-logs-bucket"
+OTHER_LOGS = "ssm:/tattoo-directory/dev/other/access-logs-bucket"
+
+
+def example() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(bundled_example_path().read_text())
+    return copy.deepcopy(data)
+
+
+def dev_config(tmp_path: Path, deployment: dict[str, Any], name: str = "config.yaml") -> Path:
+    data = example()
+    data["environments"]["dev"]["deployment"] = deployment
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def run(endpoint: str, *args: str, log: CallLog | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [*args, "--endpoint-url", endpoint, "--yes"],
+        session=local_session(),
+        hooks=(log.attach,) if log is not None else (),
+        stdout=out,
+        stderr=err,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def two_override_sets(b_value: str = OTHER_LOGS) -> dict[str, Any]:
+    return {
+        "permission_model": "SELF_MANAGED",
+        "accounts": ACCOUNTS,
+        "overrides": [
+            {"accounts": ACCOUNTS[:5], "parameters": {"AccessLogsBucketName": ALT_LOGS}},
+            {"accounts": ACCOUNTS[5:], "parameters": {"AccessLogsBucketName": b_value}},
+        ],
+    }
+
+
+def test_ten_accounts_two_override_sets_make_two_operations_per_phase(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    config = dev_config(tmp_path, two_override_sets())
+    loaded = load_config(config)
+    seed(ClientFactory(local_session(), endpoint_url=moto_endpoint), loaded, [loaded.environment("dev")])
+    outputs = str(tmp_path / "o.json")
+    log = CallLog()
+    code, _out, err = run(
+        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    # Two override sets, two phases: 4 operations for 20 instances (not 20).
+    assert log.count("CreateStackInstances") == 4
+    cfn = ClientFactory(local_session(), endpoint_url=moto_endpoint).cloudformation("us-east-1")
+    for stack_set in ("tattoo-directory-dev-app-storage-replica", "tattoo-directory-dev-app-storage-primary"):
+        instance = cfn.describe_stack_instance(
+            StackSetName=stack_set,
+            StackInstanceAccount=ACCOUNTS[7],
+            StackInstanceRegion=("us-west-2" if stack_set.endswith("replica") else "us-east-1"),
+        )["StackInstance"]
+        assert instance.get("ParameterOverrides") == [
+            {"ParameterKey": "AccessLogsBucketName", "ParameterValue": OTHER_LOGS.removeprefix("ssm:")}
+        ]
+
+    log.reset()
+    code, out, err = run(
+        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    assert log.mutating() == {} and "dev: no changes" in out
+    assert log.count("DescribeStackInstance") == 20  # overrides are read per instance
+
+    # The second set takes the first set's value: one UpdateStackInstances per phase, for the
+    # five accounts of that set only.
+    changed = dev_config(tmp_path, two_override_sets(b_value=ALT_LOGS), "changed.yaml")
+    code, out, err = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
+    assert code == 0, err
+    outdated = [i for s in json.loads(out)["dev"]["stack_sets"] for i in s["instances"]["outdated"]]
+    assert sorted({i["account"] for i in outdated}) == ACCOUNTS[5:]
+    log.reset()
+    code, _out, err = run(
+        moto_endpoint, "deploy", "--config", str(changed), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    assert log.mutating() == {"cloudformation.UpdateStackInstances": 2}
+    code, out, _ = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev")
+    assert code == 0 and "no changes" in out
+
+
+def test_overrides_apply_only_where_the_template_and_region_match() -> None:
+    data = example()
+    prod = data["environments"]["prod"]
+    prod["deployment"]["accounts"] = ["333333333333", "444444444444"]
+    prod["deployment"]["overrides"] = [
+        {"accounts": ["444444444444"], "parameters": {"ReplicaKmsKeyArn": "ssm:/other/replica-key"}},
+        {"regions": ["us-west-2"], "parameters": {"AccessLogsBucketName": "ssm:/west/logs"}},
+    ]
+    replica, primary = desired_stack_sets(parse_config(data, "t.yaml"), "prod")
+    by_account = {i.account: dict(i.overrides) for i in primary.instances}
+    # ReplicaKmsKeyArn is a parameter of the primary template only; the regional override only
+    # reaches the stack set deployed in us-west-2 (the replica).
+    assert by_account == {"333333333333": {}, "444444444444": {"ReplicaKmsKeyArn": "/other/replica-key"}}
+    assert {i.account: dict(i.overrides) for i in replica.instances} == {
+        "333333333333": {"AccessLogsBucketName": "/west/logs"},
+        "444444444444": {"AccessLogsBucketName": "/west/logs"},
+    }
+    assert len(operation_groups(primary.instances)) == 2
+    assert len(operation_groups(replica.instances)) == 1
+
+
+def no_call_run(config: Path) -> tuple[int, str, CallLog]:
+    """deploy against an unreachable endpoint with a call counter: exit 2 proves no call was
+    tried (a call would fail to connect: exit 1), and the log shows no client was used."""
+    log = CallLog()
+    code, _out, err = run("http://127.0.0.1:9", "deploy", "--config", str(config), "--env", "dev", log=log)
+    return code, err, log
+
+
+def test_max_concurrency_above_percentage_tolerance_is_refused_before_any_call(tmp_path: Path) -> None:
+    config = dev_config(
+        tmp_path,
+        {
+            "accounts": ACCOUNTS[:3],
+            "operation_preferences": {"failure_tolerance_percentage": 50, "max_concurrent_count": 3},
+        },
+    )
+    code, err, log = no_call_run(config)
+    assert code == 2, err
+    assert log.by_operation() == {}
+    # 50% of 3 accounts rounds down to 1: at most 2 at a time under STRICT_FAILURE_TOLERANCE.
+    assert "deployment.operation_preferences.max_concurrent_count" in err
+    assert "lower max_concurrent_count to 2" in err and "SOFT_FAILURE_TOLERANCE" in err
+
+
+def test_soft_failure_tolerance_allows_the_same_preferences(tmp_path: Path) -> None:
+    data = example()
+    data["environments"]["dev"]["deployment"] = {
+        "accounts": ACCOUNTS[:3],
+        "operation_preferences": {
+            "failure_tolerance_percentage": 50,
+            "max_concurrent_count": 3,
+            "concurrency_mode": "SOFT_FAILURE_TOLERANCE",
+        },
+    }
+    config = parse_config(data, "t.yaml")
+    env = config.environment("dev")
+    errors, _warnings = preflight(env, desired_stack_sets(config, env))
+    assert errors == []
+
+
+def test_region_order_outside_the_stack_sets_regions_is_refused(tmp_path: Path) -> None:
+    config = dev_config(
+        tmp_path, {"accounts": ACCOUNTS[:1], "operation_preferences": {"region_order": ["eu-west-1"]}}
+    )
+    code, err, log = no_call_run(config)
+    assert code == 2 and log.by_operation() == {}
+    assert "deployment.operation_preferences.region_order[0]" in err and "eu-west-1" in err
+
+
+def test_region_order_is_limited_to_the_operation_region() -> None:
+    data = example()
+    data["environments"]["dev"]["deployment"]["operation_preferences"] = {
+        "region_order": ["us-west-2", "us-east-1"],
+        "max_concurrent_percentage": 10,
+    }
+    config = parse_config(data, "t.yaml")
+    executor = Executor(ClientFactory(local_session()), config, config.environment("dev"))
+    replica = executor.desired[0]
+    request = executor._targets_request(replica, ["111111111111"], ["us-west-2"])
+    assert request["OperationPreferences"]["RegionOrder"] == ["us-west-2"]
+    assert request["OperationPreferences"]["MaxConcurrentPercentage"] == 10
+    # 10% of one account rounds to zero: CloudFormation uses one; a warning, not an error.
+    assert any("rounds down to 0" in w for w in executor.preflight())
+
+
+def test_large_template_goes_through_s3_once(moto_endpoint: str, tmp_path: Path) -> None:
+    bucket = "tattoo-directory-cfn-templates"
+    config_path = dev_config(tmp_path, {"accounts": ACCOUNTS[:1], "template_bucket": bucket})
+    config = load_config(config_path)
+    env = config.environment("dev")
+    factory = ClientFactory(local_session(), endpoint_url=moto_endpoint)
+    seed(factory, config, [env])
+    factory.s3("us-east-1").create_bucket(Bucket=bucket)
+    sent: list[dict[str, Any]] = []
+    log = CallLog()
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(dict(params))
+
+    def hook(client: Any) -> None:
+        log.attach(client)
+        client.meta.events.register("provide-client-params.cloudformation.CreateStackSet", record)
+
+    def executor() -> Executor:
+        # The bundled templates are 15-25 KB: a lower limit makes them "large".
+        f = ClientFactory(local_session(), endpoint_url=moto_endpoint, hooks=(hook,))
+        return Executor(f, config, env, runtime=Runtime(sleep=lambda s: None), template_limit=1000)
+
+    first = executor()
+    first.deploy()
+    assert log.count("PutObject") == 2
+    keys = sorted(o["Key"] for o in factory.s3("us-east-1").list_objects_v2(Bucket=bucket)["Contents"])
+    assert len(keys) == 2
+    for request in sent:
+        assert "TemplateBody" not in request
+        name = request["StackSetName"]
+        desired = next(d for d in first.desired if d.name == name)
+        import hashlib
+
+        digest = hashlib.sha256(desired.template_body.encode()).hexdigest()
+        assert f"appstorage/{name}/{digest}.json" in keys
+        assert request["TemplateURL"] == (
+            f"https://{bucket}.s3.us-east-1.amazonaws.com/appstorage/{name}/{digest}.json"
+        )
+    # A second rollout (a changed stack set re-sends the template) does not upload again.
+    log.reset()
+    second = executor()
+    second._template_source(second.desired[0])
+    assert log.count("HeadObject") == 1 and log.count("PutObject") == 0
+    assert TEMPLATE_BODY_LIMIT == 51_200
+
+
+def test_large_template_without_bucket_is_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = dev_config(tmp_path, {"accounts": ACCOUNTS[:1]})
+    defaults = dict(Executor.__init__.__kwdefaults__ or {})
+    monkeypatch.setattr(Executor.__init__, "__kwdefaults__", {**defaults, "template_limit": 1000})
+    code, err, log = no_call_run(config)
+    assert code == 2 and log.by_operation() == {}
+    assert "deployment.template_bucket" in err and "TemplateBody limit" in err
+    loaded = load_config(config)
+    with pytest.raises(PreflightError):
+        Executor(
+            ClientFactory(local_session()), loaded, loaded.environment("dev"), template_limit=1000
+        ).deploy()
