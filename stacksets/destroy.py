@@ -1,0 +1,287 @@
+"""``destroy``: delete an environment's stack instances and stack sets, primary first.
+
+Only what the configuration names is deleted: the environment's two stack sets, and in them
+only the instances of the configured targets. Instances are deleted with ``RetainStacks=False``
+so their stacks go too; the templates give the table and the buckets ``DeletionPolicy: Retain``,
+so CloudFormation leaves them (and their data) in place. The command then lists them, per
+account and region, with the names :mod:`appstorage.naming` gives them: they still hold data
+and still cost money.
+
+A stack set that does not exist is reported and skipped. A stack set is deleted (DeleteStackSet)
+only once none of its instances is left; if it still has instances the configuration does not
+name, or an instance could not be deleted, it is kept and the command says why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from botocore.exceptions import ClientError
+
+from appstorage.naming import Purpose, bucket_name_for_region, table_name
+
+from .execute import Declined, Executor, FailedInstance, group_targets
+from .model import DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+__all__ = [
+    "DestroyedStackSet",
+    "RetainedResource",
+    "cmd_destroy",
+    "destroy",
+    "destroy_to_json",
+    "render_destroy",
+    "retained_resources",
+]
+
+
+@attrs.frozen
+class RetainedResource:
+    """A resource CloudFormation keeps when its stack is deleted (DeletionPolicy Retain)."""
+
+    account: str
+    region: str
+    logical_id: str
+    resource_type: str
+    name: str
+
+
+@attrs.frozen
+class DestroyedStackSet:
+    stack_set: str
+    kind: str
+    existed: bool
+    deleted_instances: tuple[tuple[str, str], ...] = ()  # (account, region)
+    operations: tuple[str, ...] = ()
+    stack_set_deleted: bool = False
+    kept_reason: str = ""  # why the stack set itself was kept
+    foreign_instances: tuple[tuple[str, str], ...] = ()  # instances the configuration does not name
+    failed: tuple[FailedInstance, ...] = ()
+    retained: tuple[RetainedResource, ...] = ()
+
+
+def _physical_name(executor: Executor, logical_id: str, account: str, region: str) -> str:
+    prefix, env = executor.config.prefix, executor.env.name
+    if logical_id == "Table":
+        return table_name(prefix, env)
+    for purpose in Purpose:
+        if purpose.logical_id == logical_id:
+            return bucket_name_for_region(prefix, env, purpose, account, region)
+    return f"(logical id {logical_id})"
+
+
+def retained_resources(
+    executor: Executor, desired: DesiredStackSet, instances: Sequence[tuple[str, str]]
+) -> tuple[RetainedResource, ...]:
+    """The resources of ``desired``'s template with DeletionPolicy Retain, in each instance."""
+    resources = desired.template.get("Resources", {})
+    retained = sorted(
+        (logical_id, str(r.get("Type", "")))
+        for logical_id, r in resources.items()
+        if r.get("DeletionPolicy") == "Retain"
+    )
+    return tuple(
+        RetainedResource(
+            account, region, logical_id, rtype, _physical_name(executor, logical_id, account, region)
+        )
+        for account, region in sorted(instances)
+        for logical_id, rtype in retained
+    )
+
+
+def targets(executor: Executor) -> list[tuple[DesiredStackSet, ObservedStackSet | None]]:
+    """Both stack sets in deletion order (primary first: it references the replica's buckets)."""
+    return [(d, executor.observe(d)) for d in reversed(executor.desired)]
+
+
+def _by_ou(desired: DesiredStackSet, instance: ObservedInstance) -> bool:
+    return desired.permission_model == "SERVICE_MANAGED" and bool(instance.organizational_unit)
+
+
+def _delete_targets(desired: DesiredStackSet, instances: Sequence[ObservedInstance]) -> list[DesiredInstance]:
+    """DeleteStackInstances targets: accounts (SELF_MANAGED) or the instances' OUs (SERVICE_MANAGED)."""
+    pairs = {
+        (i.organizational_unit if _by_ou(desired, i) else i.account, i.region)
+        for i in instances
+        if desired.permission_model != "SERVICE_MANAGED" or i.organizational_unit
+    }
+    return [DesiredInstance(target, region) for target, region in sorted(pairs)]
+
+
+def _named(desired: DesiredStackSet, instance: ObservedInstance) -> bool:
+    if _by_ou(desired, instance):
+        return instance.organizational_unit in desired.organizational_units and instance.region in {
+            i.region for i in desired.instances
+        }
+    return any(i.account == instance.account and i.region == instance.region for i in desired.instances)
+
+
+def _destroy_one(
+    executor: Executor, desired: DesiredStackSet, observed: ObservedStackSet
+) -> DestroyedStackSet:
+    name = desired.name
+    for op in observed.running_operation_ids:  # an interrupted run: let it finish first
+        executor.reporter.info(f"{name}: waiting for operation {op} already in flight")
+        executor.wait(name, op, 0)
+    current = executor.observe(desired)
+    if current is None:
+        return DestroyedStackSet(name, desired.kind, existed=False)
+    mine = [i for i in current.instances if _named(desired, i)]
+    foreign = tuple((i.account, i.region) for i in current.instances if not _named(desired, i))
+    operations: list[str] = []
+    failed: list[FailedInstance] = []
+    deleted: list[tuple[str, str]] = []
+    for targets, regions in group_targets(_delete_targets(desired, mine)):
+        # RetainStacks False: the stacks are deleted; DeletionPolicy Retain keeps the data.
+        request = {
+            **executor._targets_request(desired, targets, regions, None, "DeleteStackInstances"),
+            "RetainStacks": False,
+        }
+        op = executor._mutate(name, "DeleteStackInstances", request)
+        operations.append(op)
+        covered = [
+            i
+            for i in mine
+            if i.region in regions and (i.organizational_unit if _by_ou(desired, i) else i.account) in targets
+        ]
+        before = len(executor.partial_failures)
+        executor.wait(name, op, len(covered))
+        op_failed = [f for _, _, fs in executor.partial_failures[before:] for f in fs]
+        failed += op_failed
+        bad = {(f.account, f.region) for f in op_failed}
+        deleted += [(i.account, i.region) for i in covered if (i.account, i.region) not in bad]
+    kept_reason = ""
+    if foreign:
+        kept_reason = "it still has instances the configuration does not name: " + ", ".join(
+            f"{a} {r}" for a, r in foreign
+        )
+    elif failed:
+        kept_reason = "some instances could not be deleted (see above)"
+    stack_set_deleted = False
+    if not kept_reason:
+        try:
+            executor.cfn().delete_stack_set(StackSetName=name, CallAs=executor.call_as)
+            stack_set_deleted = True
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code == "StackSetNotFoundException":
+                stack_set_deleted = True
+            elif code == "StackSetNotEmptyException":
+                kept_reason = "CloudFormation reports it still has instances (StackSetNotEmptyException)"
+            else:
+                raise
+    return DestroyedStackSet(
+        stack_set=name,
+        kind=desired.kind,
+        existed=True,
+        deleted_instances=tuple(deleted),
+        operations=tuple(operations),
+        stack_set_deleted=stack_set_deleted,
+        kept_reason=kept_reason,
+        foreign_instances=foreign,
+        failed=tuple(failed),
+        retained=retained_resources(executor, desired, deleted),
+    )
+
+
+def destroy(
+    executor: Executor, found: Sequence[tuple[DesiredStackSet, ObservedStackSet | None]]
+) -> list[DestroyedStackSet]:
+    """Delete the instances (waiting for each operation), then the stack sets, primary first."""
+    results: list[DestroyedStackSet] = []
+    for desired, observed in found:
+        if observed is None:
+            executor.reporter.info(f"{desired.name}: does not exist; nothing to delete")
+            results.append(DestroyedStackSet(desired.name, desired.kind, existed=False))
+            continue
+        results.append(_destroy_one(executor, desired, observed))
+    return results
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_destroy(env: str, results: Sequence[DestroyedStackSet]) -> str:
+    lines: list[str] = []
+    for r in results:
+        if not r.existed:
+            lines.append(f"{r.stack_set}: does not exist, nothing to delete")
+            continue
+        ops = f" (operation {', '.join(r.operations)})" if r.operations else ""
+        lines.append(f"{r.stack_set}: deleted {len(r.deleted_instances)} instance(s) and their stacks{ops}")
+        for f in r.failed:
+            lines.append(
+                f"  NOT deleted: {f.account} {f.region} {f.status}: {f.reason or '(no reason given)'}"
+            )
+        if r.stack_set_deleted:
+            lines.append(f"{r.stack_set}: stack set deleted")
+        else:
+            lines.append(f"{r.stack_set}: stack set KEPT: {r.kept_reason}")
+    retained = [x for r in results for x in r.retained]
+    if retained:
+        lines.append(
+            f"{env}: retained by DeletionPolicy Retain (NOT deleted: they still hold data and cost money; "
+            "delete them yourself if you really want them gone):"
+        )
+        for x in retained:
+            lines.append(f"  {x.account} {x.region} {x.resource_type} {x.name}")
+    return "\n".join(lines)
+
+
+def destroy_to_json(results: Sequence[DestroyedStackSet]) -> dict[str, Any]:
+    return {
+        "stack_sets": [attrs.asdict(r) for r in results],
+        "retained": [attrs.asdict(x) for r in results for x in r.retained],
+        "complete": all(r.stack_set_deleted or not r.existed for r in results),
+    }
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _describe(found: Sequence[tuple[DesiredStackSet, ObservedStackSet | None]]) -> list[str]:
+    lines = []
+    for desired, observed in found:
+        if observed is None:
+            lines.append(f"  {desired.name}: does not exist")
+        else:
+            where = ", ".join(f"{i.account} {i.region}" for i in observed.instances if _named(desired, i))
+            lines.append(f"  {desired.name}: delete stack set and instance(s) {where or '(none)'}")
+    return lines
+
+
+def cmd_destroy(ctx: Context) -> int:
+    """Exit 0 everything named is gone, 1 something was kept or failed, 2 not confirmed (no TTY)."""
+    confirmed = ctx.args.yes or ctx.local
+    if not confirmed and not ctx.stdin_tty:
+        ctx.err.print(
+            "error: destroy deletes stack instances and stack sets: pass --yes to run it without a prompt",
+            markup=False,
+        )
+        return 2
+    result: dict[str, Any] = {}
+    complete = True
+    for env in ctx.environments:
+        executor = ctx.executor(env)
+        found = targets(executor)
+        if not confirmed:
+            ctx.err.print(f"destroy {env.name}:\n" + "\n".join(_describe(found)), markup=False)
+            ctx.err.print("the table and the buckets are retained (DeletionPolicy Retain)", markup=False)
+            answer = ctx.confirm_input(f"Type the environment name ({env.name}) to destroy it: ")
+            if answer.strip() != env.name:
+                raise Declined(f"destroy {env.name} cancelled: nothing was deleted")
+        results = destroy(executor, found)
+        complete = complete and all(r.stack_set_deleted or not r.existed for r in results)
+        if ctx.args.json:
+            result[env.name] = destroy_to_json(results)
+        else:
+            ctx.out.print(f"[bold]{env.name}[/bold]")
+            ctx.out.print(render_destroy(env.name, results), markup=False, highlight=False)
+    if ctx.args.json:
+        ctx.out.file.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    return 0 if complete else 1

@@ -1,0 +1,372 @@
+"""Fault injection: the deployer's CLI against moto's server, with AWS behaviours moto never
+shows injected through botocore ``before-send`` hooks (tests/faults.py).
+
+For every fault: the exit code, what is printed, and that nothing was deleted, cancelled or left
+half-done without the user being told (no Delete*/StopStackSetOperation call; the primary phase
+is not started after a failed replica phase; the running or failed operation is named).
+
+Decisions these tests pin down:
+
+* StaleRequestException ("another operation has been performed on this stack set since the
+  specified operation was performed", per the API reference): the run planned from stale state,
+  so it stops (exit 1) and says to re-plan, rather than retrying a request built on that state.
+* Instances FAILED inside an operation that SUCCEEDED within its failure tolerance: the rollout
+  goes on (the tolerance allows it), every such instance is printed as a warning, outputs are
+  written, and the exit code is 1 so CI notices.
+* Expired or invalid credentials: a one-line message naming the error code, exit 1.
+* Network errors while polling an operation: botocore retries each call; on top of that the
+  wait loop polls again a few times; if it persists, exit 1 naming the operation still running.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import botocore.endpoint
+import pytest
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+from tests.faults import FakeClock, Faults, members, run_cli
+from tests.test_deploy_e2e import ACCOUNTS, seeded, write_config
+
+REPLICA = "tattoo-directory-dev-app-storage-replica"
+PRIMARY = "tattoo-directory-dev-app-storage-primary"
+
+
+@pytest.fixture(autouse=True)
+def _no_botocore_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's own retry sleeps are recorded, not slept."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=sleeps.append))
+    return sleeps
+
+
+@pytest.fixture
+def config(moto_endpoint: str, tmp_path: Path) -> Path:
+    path = write_config(tmp_path)
+    seeded(moto_endpoint, path)
+    return path
+
+
+def deploy(
+    endpoint: str, config: Path, faults: Faults, clock: FakeClock | None = None, *extra: str
+) -> tuple[int, str, str]:
+    outputs = config.parent / "outputs.json"
+    return run_cli(
+        endpoint,
+        "deploy",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--yes",
+        *extra,
+        faults=faults,
+        clock=clock,
+        outputs=outputs,
+    )
+
+
+def operation(op_id: str, status: str, failed: int = 0) -> str:
+    details = (
+        f"<StatusDetails><FailedStackInstancesCount>{failed}</FailedStackInstancesCount></StatusDetails>"
+    )
+    return f"<StackSetOperation><OperationId>{op_id}</OperationId><Status>{status}</Status>{details}</StackSetOperation>"
+
+
+def results(rows: list[dict[str, str]]) -> str:
+    return f"<Summaries>{members(rows)}</Summaries>"
+
+
+def assert_primary_not_started(faults: Faults) -> None:
+    assert faults.calls("CreateStackSet", StackSetName=PRIMARY) == []
+    assert faults.calls("CreateStackInstances", StackSetName=PRIMARY) == []
+
+
+def assert_nothing_deleted_or_cancelled(faults: Faults) -> None:
+    assert faults.deletes() == []
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def test_throttling_burst_is_retried_by_botocore(
+    moto_endpoint: str, config: Path, _no_botocore_sleep: list[float]
+) -> None:
+    faults = Faults()
+    burst = faults.error(
+        "CreateStackInstances", "Throttling", "Rate exceeded", match={"StackSetName": REPLICA}, times=4
+    )
+    code, _, err = deploy(moto_endpoint, config, faults)
+    assert code == 0, err
+    assert burst.hits == 4
+    assert len(faults.calls("CreateStackInstances", StackSetName=REPLICA)) == 5  # 4 throttled + 1
+    assert len(_no_botocore_sleep) >= 4  # botocore's backoff, not ours
+    assert "Throttling" not in err
+    assert len(faults.calls("CreateStackInstances", StackSetName=PRIMARY)) == 1
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+# --------------------------------------------------------------------------- operation in progress
+
+
+def test_operation_in_progress_waits_for_it_then_continues(moto_endpoint: str, config: Path) -> None:
+    faults = Faults()
+    faults.error(
+        "CreateStackInstances",
+        "OperationInProgressException",
+        "Another Operation on StackSet is in progress",
+        match={"StackSetName": REPLICA},
+    )
+    faults.respond(
+        "ListStackSetOperations",
+        results([{"OperationId": "theirs", "Action": "UPDATE", "Status": "RUNNING"}]),
+        match={"StackSetName": REPLICA},
+    )
+    faults.respond(
+        "DescribeStackSetOperation", operation("theirs", "RUNNING"), match={"OperationId": "theirs"}
+    )
+    faults.respond(
+        "DescribeStackSetOperation", operation("theirs", "SUCCEEDED"), match={"OperationId": "theirs"}
+    )
+    clock = FakeClock()
+    code, _, err = deploy(moto_endpoint, config, faults, clock)
+    assert code == 0, err
+    attempts = faults.calls("CreateStackInstances", StackSetName=REPLICA)
+    assert len(attempts) == 2
+    assert attempts[0]["OperationId"] == attempts[1]["OperationId"]  # idempotent retry
+    assert [c["OperationId"] for c in faults.calls("DescribeStackSetOperation")][:2] == ["theirs", "theirs"]
+    assert clock.sleeps == [3.75]
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+# --------------------------------------------------------------------------- stale request
+
+
+def test_stale_request_stops_and_says_to_replan(moto_endpoint: str, config: Path) -> None:
+    faults = Faults()
+    faults.error(
+        "CreateStackInstances",
+        "StaleRequestException",
+        "Another operation has been performed",
+        match={"StackSetName": REPLICA},
+    )
+    code, out, err = deploy(moto_endpoint, config, faults)
+    assert code == 1
+    assert "StaleRequestException" in err and REPLICA in err and "Nothing was started" in err
+    assert "Traceback" not in err + out
+    assert len(faults.calls("CreateStackInstances", StackSetName=REPLICA)) == 1  # not retried blindly
+    assert_primary_not_started(faults)
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+# --------------------------------------------------------------------------- failed / stopped
+
+
+@pytest.mark.parametrize("status", ["FAILED", "STOPPED"])
+def test_failed_in_one_region_stopped_in_the_next(moto_endpoint: str, config: Path, status: str) -> None:
+    faults = Faults()
+    faults.respond("DescribeStackSetOperation", operation("op", "RUNNING"), match={"StackSetName": REPLICA})
+    faults.respond("DescribeStackSetOperation", operation("op", status), match={"StackSetName": REPLICA})
+    faults.respond(
+        "ListStackSetOperationResults",
+        results(
+            [
+                {
+                    "Account": ACCOUNTS[0],
+                    "Region": "us-west-2",
+                    "Status": "FAILED",
+                    "StatusReason": "ResourceLogicalId:ImagesBackupBucket, Access Denied",
+                },
+                {"Account": ACCOUNTS[1], "Region": "us-west-2", "Status": "SUCCEEDED"},
+                {
+                    "Account": ACCOUNTS[0],
+                    "Region": "eu-west-1",
+                    "Status": "CANCELLED",
+                    "StatusReason": "Cancelled since failure tolerance has exceeded",
+                },
+            ]
+        ),
+        match={"StackSetName": REPLICA},
+    )
+    code, out, err = deploy(moto_endpoint, config, faults)
+    assert code == 1
+    assert f"on stack set {REPLICA} ended {status}" in err
+    assert f"{ACCOUNTS[0]} us-west-2 FAILED: ResourceLogicalId:ImagesBackupBucket, Access Denied" in err
+    assert f"{ACCOUNTS[0]} eu-west-1 CANCELLED: Cancelled since failure tolerance has exceeded" in err
+    assert f"{ACCOUNTS[1]} us-west-2" not in err  # only the instances that did not succeed
+    assert "later phases were not started" in err and "Traceback" not in err + out
+    assert_primary_not_started(faults)
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+# --------------------------------------------------------------------------- failure tolerance
+
+
+def test_failed_instances_within_failure_tolerance_are_reported_and_exit_1(
+    moto_endpoint: str, config: Path
+) -> None:
+    faults = Faults()
+    faults.respond(
+        "DescribeStackSetOperation", operation("op", "SUCCEEDED", failed=1), match={"StackSetName": REPLICA}
+    )
+    faults.respond(
+        "ListStackSetOperationResults",
+        results(
+            [
+                {"Account": ACCOUNTS[0], "Region": "us-west-2", "Status": "SUCCEEDED"},
+                {
+                    "Account": ACCOUNTS[1],
+                    "Region": "us-west-2",
+                    "Status": "FAILED",
+                    "StatusReason": "KMS key is disabled",
+                },
+                {"Account": ACCOUNTS[2], "Region": "us-west-2", "Status": "SUCCEEDED"},
+            ]
+        ),
+        match={"StackSetName": REPLICA},
+    )
+    code, out, err = deploy(moto_endpoint, config, faults, None, "--json")
+    assert code == 1
+    op_id = faults.calls("DescribeStackSetOperation", StackSetName=REPLICA)[0]["OperationId"]
+    assert (
+        f"warning: {REPLICA}: operation {op_id} succeeded within its failure tolerance but "
+        f"{ACCOUNTS[1]} us-west-2 is FAILED: KMS key is disabled"
+    ) in err
+    assert "deploy finished, but some instances failed" in err
+    data = json.loads(out)["dev"]
+    assert data["failed_instances"] == [
+        {
+            "stack_set": REPLICA,
+            "operation": op_id,
+            "account": ACCOUNTS[1],
+            "region": "us-west-2",
+            "status": "FAILED",
+            "reason": "KMS key is disabled",
+        }
+    ]
+    # the tolerance let the rollout go on: the primary phase ran and outputs were collected
+    assert len(faults.calls("CreateStackInstances", StackSetName=PRIMARY)) == 1
+    assert (config.parent / "outputs.json").exists()
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+@pytest.mark.parametrize("code_", ["ExpiredToken", "InvalidClientTokenId", "UnrecognizedClientException"])
+def test_expired_or_invalid_credentials(moto_endpoint: str, config: Path, code_: str) -> None:
+    faults = Faults()
+    faults.error(
+        "DescribeStackSet",
+        code_,
+        "The security token included in the request is invalid",
+        times=None,
+        status=403,
+    )
+    code, out, err = deploy(moto_endpoint, config, faults)
+    assert code == 1
+    assert f"the AWS credentials were rejected ({code_}: The security token" in err
+    assert "Traceback" not in err + out
+    assert [op for op, _ in faults.requests if op.startswith(("Create", "Update", "Delete"))] == []
+
+
+# --------------------------------------------------------------------------- network
+
+
+NETWORK_ERRORS: dict[str, Callable[[], Exception]] = {
+    "EndpointConnectionError": lambda: EndpointConnectionError(endpoint_url="https://cloudformation"),
+    "ReadTimeout": lambda: ReadTimeoutError(endpoint_url="https://cloudformation"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORK_ERRORS))
+def test_network_blip_while_waiting_is_retried(moto_endpoint: str, config: Path, kind: str) -> None:
+    faults = Faults()
+    blip = faults.fail(
+        "DescribeStackSetOperation", NETWORK_ERRORS[kind], match={"StackSetName": REPLICA}, times=3
+    )
+    clock = FakeClock()
+    # one botocore attempt per call, so the wait loop's own retries are what carries on
+    code, _, err = deploy(moto_endpoint, config, faults, clock, "--max-attempts", "1")
+    assert code == 0, err
+    assert blip.hits == 3 and len(clock.sleeps) == 3
+    assert len(faults.calls("CreateStackInstances", StackSetName=PRIMARY)) == 1
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+def test_network_error_is_first_retried_by_botocore(
+    moto_endpoint: str, config: Path, _no_botocore_sleep: list[float]
+) -> None:
+    faults = Faults()
+    faults.fail(
+        "DescribeStackSetOperation",
+        NETWORK_ERRORS["EndpointConnectionError"],
+        match={"StackSetName": REPLICA},
+        times=2,
+    )
+    clock = FakeClock()
+    code, _, err = deploy(moto_endpoint, config, faults, clock, "--max-attempts", "4")
+    assert code == 0, err
+    assert clock.sleeps == [] and len(_no_botocore_sleep) >= 2
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORK_ERRORS))
+def test_persistent_network_error_names_the_operation_still_running(
+    moto_endpoint: str, config: Path, kind: str
+) -> None:
+    faults = Faults()
+    faults.fail(
+        "DescribeStackSetOperation", NETWORK_ERRORS[kind], match={"StackSetName": REPLICA}, times=None
+    )
+    clock = FakeClock()
+    code, out, err = deploy(moto_endpoint, config, faults, clock, "--max-attempts", "2")
+    assert code == 1
+    op_id = faults.calls("DescribeStackSetOperation", StackSetName=REPLICA)[0]["OperationId"]
+    assert (
+        f"lost contact with CloudFormation while waiting for operation {op_id} on stack set {REPLICA}" in err
+    )
+    assert f"still running (not cancelled): operation {op_id} on stack set {REPLICA}" in err
+    assert "Traceback" not in err + out
+    assert len(clock.sleeps) == 5  # WAIT_NETWORK_RETRIES polls after the first failure
+    assert_primary_not_started(faults)
+    assert_nothing_deleted_or_cancelled(faults)
+
+
+# --------------------------------------------------------------------------- interrupt and resume
+
+
+def test_interrupt_then_resume(moto_endpoint: str, config: Path) -> None:
+    faults = Faults()
+    faults.respond(
+        "DescribeStackSetOperation", operation("x", "RUNNING"), match={"StackSetName": REPLICA}, times=None
+    )
+    code, out, err = deploy(moto_endpoint, config, faults, FakeClock(interrupt_after=0))
+    assert code == 130
+    op_id = faults.calls("DescribeStackSetOperation", StackSetName=REPLICA)[0]["OperationId"]
+    assert f"still running: operation {op_id} on stack set {REPLICA}" in err
+    assert "not cancelled" in err and "run deploy again" in err and "Traceback" not in err + out
+    assert_primary_not_started(faults)
+    assert_nothing_deleted_or_cancelled(faults)  # in particular no StopStackSetOperation
+
+    # The next deploy finds the operation still running, waits for it, re-plans and finishes.
+    resumed = Faults()
+    resumed.respond(
+        "ListStackSetOperations",
+        results([{"OperationId": op_id, "Action": "CREATE", "Status": "RUNNING"}]),
+        match={"StackSetName": REPLICA},
+    )
+    resumed.respond("DescribeStackSetOperation", operation(op_id, "RUNNING"), match={"OperationId": op_id})
+    clock = FakeClock()
+    code, out, err = deploy(moto_endpoint, config, resumed, clock)
+    assert code == 0, err
+    assert [c["OperationId"] for c in resumed.calls("DescribeStackSetOperation")][:2] == [op_id, op_id]
+    assert resumed.calls("CreateStackInstances", StackSetName=REPLICA) == []  # not started twice
+    assert len(resumed.calls("CreateStackInstances", StackSetName=PRIMARY)) == 1
+    assert clock.sleeps == [3.75]
+    data = json.loads((config.parent / "outputs.json").read_text())
+    assert sum(len(s["instances"]) for s in data["stack_sets"]) == 2 * len(ACCOUNTS)
+    assert_nothing_deleted_or_cancelled(resumed)
