@@ -267,25 +267,9 @@ def outputs_to_json(config: Config, env: Environment, outputs: Sequence[StackOut
 
 
 def group_targets(instances: Sequence[DesiredInstance]) -> list[tuple[list[str], list[str]]]:
-    """(accounts, regions) pairs covering ``instances`` with as few operations as possible.
-
-    Instances sharing their overrides (none, in SELF_MANAGED without overrides) and whose
-    accounts x regions product is exactly the set go in one operation; otherwise one per region.
-    """
-    groups: dict[tuple[tuple[str, str], ...], list[DesiredInstance]] = {}
-    for inst in instances:
-        groups.setdefault(tuple(sorted(inst.overrides.items())), []).append(inst)
-    out: list[tuple[list[str], list[str]]] = []
-    for members in groups.values():
-        pairs = {(i.account, i.region) for i in members}
-        accounts = sorted({a for a, _ in pairs})
-        regions = sorted({r for _, r in pairs})
-        if len(pairs) == len(accounts) * len(regions):
-            out.append((accounts, regions))
-            continue
-        for region in regions:
-            out.append((sorted(a for a, r in pairs if r == region), [region]))
-    return out
+    """(accounts, regions) pairs covering ``instances`` with as few operations as possible
+    (see :func:`~stacksets.preflight.operation_groups`, which also returns the overrides)."""
+    return [(targets, regions) for targets, regions, _overrides in operation_groups(instances)]
 
 
 _METHODS = {
