@@ -171,7 +171,7 @@ class Deployment:
     permission_model: Literal["SELF_MANAGED", "SERVICE_MANAGED"] = "SELF_MANAGED"
     accounts: tuple[str, ...] = ()
     organizational_units: tuple[str, ...] = ()
-    account_filter_type: Literal["NONE", "INTERSECTION", "DIFFERENCE", "UNION"] = "NONE"
+    account_filter_type: Literal["NONE", "INTERSECTION", "DIFFERENCE"] = "NONE"
     call_as: Literal["SELF", "DELEGATED_ADMIN"] = "SELF"
     administration_role_arn: str | None = None
     execution_role_name: str = "AWSCloudFormationStackSetExecutionRole"
@@ -577,7 +577,14 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
     model = r.choice(d, "permission_model", ("SELF_MANAGED", "SERVICE_MANAGED"), "SELF_MANAGED")
     accounts = r.strings(d, "accounts", v.check_account_id)
     ous = r.strings(d, "organizational_units", v.check_organizational_unit)
-    filter_type = r.choice(d, "account_filter_type", ("NONE", "INTERSECTION", "DIFFERENCE", "UNION"), "NONE")
+    if d.get("account_filter_type") == "UNION":
+        r.error(
+            r.field("account_filter_type"),
+            "UNION is not supported by CreateStackInstances",
+            "use INTERSECTION or DIFFERENCE, or add the extra accounts' OUs to organizational_units",
+        )
+        d.pop("account_filter_type")
+    filter_type = r.choice(d, "account_filter_type", ("NONE", "INTERSECTION", "DIFFERENCE"), "NONE")
     call_as = r.choice(d, "call_as", ("SELF", "DELEGATED_ADMIN"), "SELF")
     admin = d.get("administration_role_arn")
     if admin is not None and (
@@ -599,6 +606,15 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
         )
     with r.at("operation_preferences"):
         prefs = _operation_preferences(r, d.get("operation_preferences"))
+        regions = [env.get("primary_region"), env.get("replica_region")]
+        for j, region in enumerate(prefs.region_order):
+            if region not in regions:
+                r.error(
+                    r.field(f"region_order[{j}]"),
+                    f"{region} is not a region of these stack sets (RegionOrder may only name the "
+                    "operation's regions)",
+                    f"list only {' and/or '.join(str(x) for x in dict.fromkeys(regions) if x)}",
+                )
     with r.at("overrides"):
         overrides = _overrides(r, d.get("overrides"), env)
 
@@ -645,7 +661,7 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
             r.error(
                 r.field("accounts"),
                 "with OU targets, accounts only work with an account filter",
-                "set account_filter_type: INTERSECTION, DIFFERENCE or UNION, or remove accounts",
+                "set account_filter_type: INTERSECTION or DIFFERENCE, or remove accounts",
             )
         if filter_type != "NONE" and not accounts:
             r.error(
@@ -654,11 +670,12 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
                 "add accounts: [...] or set account_filter_type: NONE",
             )
         for i, o in enumerate(overrides):
-            if o.accounts and not set(o.accounts) <= set(accounts):
+            if o.accounts:
                 r.error(
                     r.field(f"overrides[{i}].accounts"),
-                    "per-account overrides under SERVICE_MANAGED need those accounts in 'accounts'",
-                    "list them in accounts with account_filter_type: INTERSECTION or UNION",
+                    "per-account overrides are not supported with organizational unit targets "
+                    "(the targets are OUs)",
+                    "use region-wide overrides (regions: [...]) or SELF_MANAGED with accounts",
                 )
     if model == "SELF_MANAGED":
         for i, o in enumerate(overrides):

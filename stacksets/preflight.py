@@ -16,9 +16,8 @@ API rules (CloudFormation ``StackSetOperationPreferences``):
   the accounts of each operation; SERVICE_MANAGED: unknown before CloudFormation expands the
   OUs, so not checked).
 * ``RegionOrder`` may only name Regions of the operation: each stack set deploys to one
-  Region, so the executor sends only the operation's own Region from the configured order;
-  a Region that is neither the primary nor the replica one is an error.
-* ``AccountFilterType: UNION`` is not supported by ``CreateStackInstances``.
+  Region, so the executor sends only the operation's own Region from the configured order
+  (the loader already refuses a Region that is neither the primary nor the replica one).
 """
 
 from __future__ import annotations
@@ -83,33 +82,6 @@ def preflight(
                 f"fix: set deployment.template_bucket to an S3 bucket in {s.region} that this account can "
                 "write to (the template is uploaded there and passed as TemplateURL)"
             )
-
-    if d.permission_model == "SERVICE_MANAGED":
-        if d.account_filter_type == "UNION":
-            errors.append(
-                f"{_field(env, 'account_filter_type')}: UNION is not supported by CreateStackInstances; "
-                "fix: use INTERSECTION or DIFFERENCE, or add the extra accounts' OUs to organizational_units"
-            )
-        for i, o in enumerate(d.overrides):
-            if o.accounts:
-                errors.append(
-                    f"{_field(env, f'overrides[{i}].accounts')}: per-account overrides are not supported "
-                    "with organizational unit targets by this deployer (targets are OUs); fix: use "
-                    "region-wide overrides (regions: [...]) or SELF_MANAGED with accounts"
-                )
-
-    regions = {env.primary_region, env.replica_region}
-    seen: set[str] = set()
-    for j, region in enumerate(prefs.region_order):
-        field = _field(env, f"operation_preferences.region_order[{j}]")
-        if region not in regions:
-            errors.append(
-                f"{field}: {region} is not a Region of these stack sets (RegionOrder may only name the "
-                f"operation's Regions); fix: list only {env.primary_region} and/or {env.replica_region}"
-            )
-        elif region in seen:
-            errors.append(f"{field}: {region} is listed twice; fix: list each Region once")
-        seen.add(region)
 
     if d.permission_model == "SELF_MANAGED":
         strict = prefs.concurrency_mode == "STRICT_FAILURE_TOLERANCE"

@@ -106,6 +106,15 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("environment name with capitals", lambda d: d["environments"].update(Prod=d["environments"].pop("prod")),
      "environments.Prod", "not a valid name"),
     ("no environments", setter("environments", {}), "environments", "non-empty mapping"),
+    ("UNION account filter", lambda d: d["environments"]["prod"]["deployment"].update(
+        permission_model="SERVICE_MANAGED", organizational_units=["ou-ab12-cd34ef56"], account_filter_type="UNION"),
+     f"{P}.deployment.account_filter_type", "UNION is not supported by CreateStackInstances"),
+    ("per-account override with OU targets", lambda d: d["environments"]["prod"]["deployment"].update(
+        permission_model="SERVICE_MANAGED", organizational_units=["ou-ab12-cd34ef56"], accounts=[],
+        overrides=[{"accounts": ["333333333333"], "parameters": {"S3VpcEndpointId": "vpce-0123456789abcdef0"}}]),
+     f"{P}.deployment.overrides[0].accounts", "not supported with organizational unit targets"),
+    ("region_order outside the stack sets", setter(f"{P}.deployment.operation_preferences.region_order", ["eu-west-1"]),
+     f"{P}.deployment.operation_preferences.region_order[0]", "eu-west-1 is not a region of these stack sets"),
     ("tag key reserved", setter("tags", {"aws:owner": "me"}), "tags.aws:owner", "reserved"),
 ]  # fmt: skip
 
