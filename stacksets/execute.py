@@ -338,11 +338,10 @@ class Executor:
     # ------------------------------------------------------------------ observe and plan
 
     def observe(self, desired: DesiredStackSet, *, for_plan: bool = True) -> ObservedStackSet | None:
-        # Overrides are only reported per instance (DescribeStackInstance): read them for a plan
-        # when the configuration has any. Removing the last override is therefore not detected:
-        # an instance keeps its overrides until it is updated (documented in the README).
-        with_overrides = for_plan and bool(self.deployment.overrides)
-        return observe_stack_set(self.cfn(), desired.name, self.call_as, with_overrides=with_overrides)
+        # Overrides are only reported per instance (DescribeStackInstance): a plan always reads
+        # them, even when the configuration has none, so that removing an override (an instance
+        # still running with an old value, e.g. an old key ARN) is planned as an update too.
+        return observe_stack_set(self.cfn(), desired.name, self.call_as, with_overrides=for_plan)
 
     def observe_all(self) -> list[tuple[DesiredStackSet, ObservedStackSet | None]]:
         return [(d, self.observe(d, for_plan=False)) for d in self.desired]

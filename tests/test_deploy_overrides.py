@@ -264,3 +264,37 @@ def test_large_template_without_bucket_is_exit_2(monkeypatch: pytest.MonkeyPatch
         Executor(
             ClientFactory(local_session()), loaded, loaded.environment("dev"), template_limit=1000
         ).deploy()
+
+
+def test_removing_every_override_updates_those_instances(moto_endpoint: str, tmp_path: Path) -> None:
+    """An instance still running with an old override would keep an old value silently: the plan
+    reads the overrides even when the configuration has none left."""
+    config = dev_config(tmp_path, two_override_sets())
+    loaded = load_config(config)
+    seed(ClientFactory(local_session(), endpoint_url=moto_endpoint), loaded, [loaded.environment("dev")])
+    outputs = str(tmp_path / "o.json")
+    code, _out, err = run(
+        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs
+    )
+    assert code == 0, err
+
+    plain = dev_config(tmp_path, {"permission_model": "SELF_MANAGED", "accounts": ACCOUNTS}, "plain.yaml")
+    code, out, err = run(moto_endpoint, "plan", "--config", str(plain), "--env", "dev", "--json")
+    assert code == 0, err
+    outdated = [i for s in json.loads(out)["dev"]["stack_sets"] for i in s["instances"]["outdated"]]
+    assert sorted({i["account"] for i in outdated}) == ACCOUNTS
+    log = CallLog()
+    code, _out, err = run(
+        moto_endpoint, "deploy", "--config", str(plain), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    assert log.mutating() == {"cloudformation.UpdateStackInstances": 2}
+    cfn = ClientFactory(local_session(), endpoint_url=moto_endpoint).cloudformation("us-east-1")
+    instance = cfn.describe_stack_instance(
+        StackSetName="tattoo-directory-dev-app-storage-primary",
+        StackInstanceAccount=ACCOUNTS[0],
+        StackInstanceRegion="us-east-1",
+    )["StackInstance"]
+    assert not instance.get("ParameterOverrides")
+    code, out, _ = run(moto_endpoint, "plan", "--config", str(plain), "--env", "dev")
+    assert code == 0 and "no changes" in out
