@@ -2,7 +2,8 @@
 
 cfn-flip's pure-Python YAML emitter dominates the build time, so the build command keeps a
 content-addressed cache of its output (:class:`YamlCache`): the key is a hash of the JSON
-text and the cfn-flip and PyYAML versions, so a hit is exactly what cfn-flip would write.
+text, the source of cfn-flip's YAML dumpers and the PyYAML version, so a hit is exactly
+what the installed cfn-flip would write.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +59,16 @@ class YamlCache:
     are ignored: the cache only ever saves time, it never changes the output."""
 
     def __init__(self, directory: Path) -> None:
-        from importlib.metadata import version
+        import importlib
 
         import yaml
 
         self.directory = directory / "yaml"
-        self._salt = f"{RENDER_VERSION}\0{version('cfn-flip')}\0{yaml.__version__}\0".encode()
+        salt = hashlib.sha256(f"{RENDER_VERSION}\0{yaml.__version__}\0".encode())
+        # The code that turns JSON into YAML: any upgrade or local patch gives new keys.
+        for module in ("cfn_flip", "cfn_flip.yaml_dumper", "cfn_tools.yaml_dumper", "cfn_clean.yaml_dumper"):
+            salt.update(Path(importlib.import_module(module).__file__ or "").read_bytes())
+        self._salt = salt.digest()
 
     def _path(self, json_text: str) -> Path:
         key = hashlib.sha256(self._salt + json_text.encode("utf-8")).hexdigest()
@@ -78,6 +82,8 @@ class YamlCache:
             pass
         text = yaml_from_json(json_text)
         try:
+            import tempfile  # only on a miss: keeps start-up fast
+
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as tmp:
                 tmp.write(text)
