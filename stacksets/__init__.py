@@ -1,8 +1,23 @@
 """stacksets: roll the appstorage templates out as CloudFormation StackSet instances.
 
 ``desired`` (config -> DesiredStackSet), ``observe`` (CloudFormation -> ObservedStackSet),
-``plan``/``diff`` (pure comparison), ``execute`` (the rollout), ``session`` (boto3 clients),
-``local`` (the embedded emulator) and ``cli`` (``appstorage-deploy``).
+``plan``/``diff`` (pure comparison), ``preflight`` (checks before any call), ``execute``
+(the rollout), ``drift`` and ``destroy``, ``session`` (boto3 clients), ``local`` (the
+embedded emulator) and ``cli`` (``appstorage-deploy``). Importing the package imports none
+of them, so the pure planner can be used without boto3.
 """
 
-__all__ = ["cli", "desired", "diff", "execute", "local", "model", "observe", "plan", "session"]
+__all__ = [
+    "cli",
+    "desired",
+    "destroy",
+    "diff",
+    "drift",
+    "execute",
+    "local",
+    "model",
+    "observe",
+    "plan",
+    "preflight",
+    "session",
+]
