@@ -175,9 +175,15 @@ def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) ->
 
     code, out, err = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
     assert code == 0, err
-    plan = json.loads(out)
-    assert "CorsConfiguration" in json.dumps(plan)
-    assert "update" in json.dumps(plan)
+    plan = json.loads(out)["dev"]
+    assert plan["changed"] is True and plan["data_loss"] is False
+    cors = "Properties.CorsConfiguration.CorsRules[0].AllowedOrigins"
+    for stack_set in plan["stack_sets"]:
+        assert stack_set["action"] == "update" and stack_set["needs_stack_set_update"] is True
+        changed_buckets = {r["logical_id"]: r for r in stack_set["template"]["resources"]}
+        assert all(r["action"] == "modify" and r["changed_paths"] == [cors] for r in changed_buckets.values())
+        assert len(changed_buckets) == 2  # the two buckets of each template, nothing else
+        assert stack_set["instances"] == {"add": [], "remove": [], "outdated": []}
 
     log = CallLog()
     code, out, err = run(
