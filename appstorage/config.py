@@ -231,6 +231,50 @@ class Config:
             ) from None
 
 
+def template_parameter_names(kind: str, replication: bool) -> tuple[str, ...]:
+    """The parameters of the ``primary`` or ``replica`` template, in template order.
+
+    ``ReplicaKmsKeyArn`` is a parameter of the primary template only, and only with replication.
+    """
+    names = ["KmsKeyArn", "AccessLogsBucketName", "CloudFrontDistributionArn", "S3VpcEndpointId"]
+    if kind == "primary" and replication:
+        names.insert(1, "ReplicaKmsKeyArn")
+    return tuple(names)
+
+
+def parameter_source(parameters: Mapping[str, ParameterValue], name: str, kind: str) -> str:
+    """The configuration key whose value feeds the template parameter ``name`` of ``kind``.
+
+    In the replica template the regional inputs (key, log bucket, VPC endpoint) must be the
+    replica region's: an SSM path resolves there by itself, so an ``ssm:`` base value feeds both
+    templates; a literal one feeds the primary template only and the ``Replica*`` twin feeds the
+    replica template. Overrides follow the same mapping (decided by the *base* value, which also
+    decides the parameter's Type), see :func:`override_values`.
+    """
+    if kind == "replica" and name != "CloudFrontDistributionArn":
+        value = parameters.get(name)
+        if value is None or not value.ssm:
+            return f"Replica{name}"
+    return name
+
+
+def override_values(
+    parameters: Mapping[str, ParameterValue], override: ParameterOverride, kind: str, replication: bool
+) -> dict[str, tuple[str, ParameterValue]]:
+    """``{template parameter: (override key, value)}`` of one override for one template kind.
+
+    ``parameters`` are the environment's base parameters: they decide which override key feeds
+    which template parameter (:func:`parameter_source`), so a literal ``KmsKeyArn`` override never
+    reaches the replica template (its key is the replica region's ``ReplicaKmsKeyArn``).
+    """
+    out: dict[str, tuple[str, ParameterValue]] = {}
+    for name in template_parameter_names(kind, replication):
+        key = parameter_source(parameters, name, kind)
+        if key in override.parameters:
+            out[name] = (key, override.parameters[key])
+    return out
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -242,7 +286,8 @@ class _Reader:
         self._path: list[str] = []
 
     def field(self, *parts: str) -> str:
-        return ".".join([*self._path, *parts]) or "<root>"
+        # A list index ("[0]") attaches to its list: "overrides[0].parameters", not "overrides.[0]".
+        return ".".join([*self._path, *parts]).replace(".[", "[") or "<root>"
 
     def error(self, field: str, problem: str, fix: str) -> None:
         self.errors.append(FieldError(field, problem, fix))
@@ -518,7 +563,79 @@ def _operation_preferences(r: _Reader, raw: Any) -> OperationPreferences:
     return prefs
 
 
-def _overrides(r: _Reader, raw: Any, env: dict[str, Any]) -> tuple[ParameterOverride, ...]:
+SSM_TYPE_NOTE = "AWS::SSM::Parameter::Value<String>"
+
+
+def _check_override(
+    r: _Reader,
+    override: ParameterOverride,
+    base: Mapping[str, ParameterValue],
+    replication: bool,
+    regions: Mapping[str, str],
+) -> None:
+    """Each value of ``override`` (inside its ``parameters`` mapping) must be of the kind of the
+    template parameter(s) it feeds, and must feed one: a literal sent to an SSM-typed parameter
+    is read as a parameter *name* (and an ``ssm:`` path sent to a String parameter is the value),
+    so every targeted instance would fail or get a wrong value.
+
+    Which key feeds which template is :func:`override_values` (the base values decide); the
+    region of a literal KMS key is checked by :func:`_parameter_value` against the region of the
+    template(s) the key feeds (``KmsKeyArn``: the primary's; ``ReplicaKmsKeyArn``: the replica's).
+    """
+    reached: set[str] = set()
+    flagged: set[str] = set()
+    for kind in ("primary", "replica"):
+        if override.regions and regions[kind] not in override.regions:
+            continue  # the override targets no instance of this stack set
+        for name, (key, value) in override_values(base, override, kind, replication).items():
+            reached.add(key)
+            source = parameter_source(base, name, kind)
+            configured = base.get(source)
+            want_ssm = configured is not None and configured.ssm
+            if value.ssm == want_ssm or key in flagged:
+                continue
+            flagged.add(key)
+            if want_ssm:
+                r.error(
+                    r.field(key),
+                    f"a literal value, but the {kind} template's {name} parameter is of type {SSM_TYPE_NOTE} "
+                    f"(parameters.{source} is an 'ssm:' path): CloudFormation would read the literal as an "
+                    "SSM parameter name and the targeted instances would fail",
+                    f"write the override as 'ssm:/path' (a parameter holding the value in those accounts), "
+                    f"or make parameters.{source} a literal too",
+                )
+            else:
+                r.error(
+                    r.field(key),
+                    f"an 'ssm:' path, but the {kind} template's {name} parameter is a String "
+                    f"(parameters.{source} is {'a literal' if configured else 'not set'}): the path itself "
+                    "would be sent as the value",
+                    f"write the literal value, or make parameters.{source} an 'ssm:/path' too",
+                )
+    for key in override.parameters:
+        if key in reached:
+            continue
+        where = f" in {', '.join(override.regions)}" if override.regions else ""
+        hint = (
+            f"for the replica region's value use Replica{key}"
+            if f"Replica{key}" in PARAMETER_NAMES
+            else "remove it, or change the override's regions"
+        )
+        r.error(
+            r.field(key),
+            f"this override reaches no template parameter{where} (with the base parameters as "
+            "configured, no stack instance of these stack sets would take it)",
+            hint,
+        )
+
+
+def _overrides(
+    r: _Reader,
+    raw: Any,
+    env: dict[str, Any],
+    base: Mapping[str, ParameterValue] | None = None,
+    replication: bool = False,
+) -> tuple[ParameterOverride, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -555,11 +672,25 @@ def _overrides(r: _Reader, raw: Any, env: dict[str, Any]) -> tuple[ParameterOver
                     )
                     if pv is not None:
                         params[key] = pv
-            out.append(ParameterOverride(parameters=params, accounts=accounts, regions=regs))
+            override = ParameterOverride(parameters=params, accounts=accounts, regions=regs)
+            if base is not None and len(params) == len(pd):
+                with r.at("parameters"):
+                    kinds = {
+                        "primary": env.get("primary_region", ""),
+                        "replica": env.get("replica_region", ""),
+                    }
+                    _check_override(r, override, base, replication, kinds)
+            out.append(override)
     return tuple(out)
 
 
-def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
+def _deployment(
+    r: _Reader,
+    raw: Any,
+    env: dict[str, Any],
+    base: Mapping[str, ParameterValue] | None = None,
+    replication: bool = False,
+) -> Deployment:
     keys = (
         "permission_model",
         "accounts",
@@ -616,7 +747,7 @@ def _deployment(r: _Reader, raw: Any, env: dict[str, Any]) -> Deployment:
                     f"list only {' and/or '.join(str(x) for x in dict.fromkeys(regions) if x)}",
                 )
     with r.at("overrides"):
-        overrides = _overrides(r, d.get("overrides"), env)
+        overrides = _overrides(r, d.get("overrides"), env, base, replication)
 
     if model == "SELF_MANAGED":
         if not accounts:
@@ -763,10 +894,14 @@ def _environment(r: _Reader, name: str, raw: Any, prefix: str) -> Environment | 
         table = _table(r, d.get("table"))
     with r.at("images"):
         images = _images(r, d.get("images"))
+    params_errors = len(r.errors)
     with r.at("parameters"):
         params = _parameters(r, d.get("parameters"), {**d, "replication": replication})
+    # Overrides are checked against the base parameters only when those are valid (an invalid
+    # base value would make every override look mismatched).
+    base = params if len(r.errors) == params_errors and primary and replica else None
     with r.at("deployment"):
-        deployment = _deployment(r, d.get("deployment"), d)
+        deployment = _deployment(r, d.get("deployment"), d, base, replication)
     if len(r.errors) > before:
         return None
     return Environment(

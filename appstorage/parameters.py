@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from troposphere import Equals, Not, Parameter, Ref
 
-from .config import Environment, ParameterValue
+from .config import (
+    Environment,
+    ParameterOverride,
+    ParameterValue,
+    override_values,
+    parameter_source,
+    template_parameter_names,
+)
 from .policies import CLOUDFRONT_CONDITION, VPC_ENDPOINT_CONDITION
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "build_conditions",
     "build_parameters",
     "parameter_specs",
+    "resolved_override_values",
     "resolved_parameter_values",
 ]
 
@@ -77,10 +85,7 @@ SPECS = {
 
 def parameter_specs(env: Environment, kind: str) -> list[ParameterSpec]:
     """The parameters of the ``primary`` or ``replica`` template, in template order."""
-    names = ["KmsKeyArn", "AccessLogsBucketName", "CloudFrontDistributionArn", "S3VpcEndpointId"]
-    if kind == "primary" and env.replication:
-        names.insert(1, "ReplicaKmsKeyArn")
-    return [SPECS[n] for n in names]
+    return [SPECS[n] for n in template_parameter_names(kind, env.replication)]
 
 
 def _configured_value(env: Environment, name: str, kind: str) -> ParameterValue | None:
@@ -90,15 +95,23 @@ def _configured_value(env: Environment, name: str, kind: str) -> ParameterValue 
     replica region's: an SSM path resolves there by itself; a literal comes from the
     ``Replica*`` twin (the loader requires it).
     """
-    value = env.parameters.get(name)
-    if kind == "replica" and name != "CloudFrontDistributionArn" and (value is None or not value.ssm):
-        return env.parameters.get(f"Replica{name}")
-    return value
+    return env.parameters.get(parameter_source(env.parameters, name, kind))
 
 
 def resolved_parameter_values(env: Environment, kind: str) -> dict[str, ParameterValue | None]:
     """The configured value (or None) of each template parameter of one kind."""
     return {spec.name: _configured_value(env, spec.name, kind) for spec in parameter_specs(env, kind)}
+
+
+def resolved_override_values(
+    env: Environment, override: ParameterOverride, kind: str
+) -> dict[str, ParameterValue]:
+    """The values one override gives the template parameters of one kind, by the same mapping as
+    :func:`resolved_parameter_values` (the loader checked each value's kind against it)."""
+    return {
+        name: value
+        for name, (_key, value) in override_values(env.parameters, override, kind, env.replication).items()
+    }
 
 
 def build_parameters(env: Environment, kind: str) -> list[Parameter]:

@@ -7,11 +7,10 @@ Pure: no boto3. The stack set parameters are the template parameters' configured
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 
 from appstorage.config import Config, Environment
 from appstorage.naming import stack_set_name
-from appstorage.parameters import resolved_parameter_values
+from appstorage.parameters import resolved_override_values, resolved_parameter_values
 from appstorage.render import to_json
 from appstorage.tags import standard_tags
 from appstorage.templates import TemplateKind, build_environment
@@ -26,15 +25,16 @@ def administration_region(env: Environment) -> str:
     return env.primary_region
 
 
-def instance_overrides(
-    env: Environment, target: str, region: str, template_parameters: Collection[str]
-) -> dict[str, str]:
-    """The parameter overrides of one instance (``target``: an account, or an OU under
-    SERVICE_MANAGED where only region-wide overrides apply).
+def instance_overrides(env: Environment, target: str, region: str, kind: TemplateKind) -> dict[str, str]:
+    """The parameter overrides of one instance of the ``kind`` stack set (``target``: an account,
+    or an OU under SERVICE_MANAGED where only region-wide overrides apply).
 
     An override applies when its ``accounts`` (if any) include the target and its ``regions``
-    (if any) include the instance's region, and only to parameters the template has (a
-    ReplicaKmsKeyArn override never reaches the replica stack set). Later overrides win.
+    (if any) include the instance's region. Its values reach the template parameters by the same
+    mapping as the base parameters (:func:`appstorage.parameters.resolved_override_values`): a
+    literal ``KmsKeyArn`` override feeds the primary template only, the replica template's
+    ``KmsKeyArn`` takes ``ReplicaKmsKeyArn`` (an ``ssm:`` path feeds both, as it resolves in each
+    region). Later overrides win.
     """
     out: dict[str, str] = {}
     for override in env.deployment.overrides:
@@ -42,9 +42,8 @@ def instance_overrides(
             continue
         if override.regions and region not in override.regions:
             continue
-        for key, value in override.parameters.items():
-            if key in template_parameters:
-                out[key] = value.value
+        for name, value in resolved_override_values(env, override, kind).items():
+            out[name] = value.value
     return out
 
 
@@ -57,7 +56,6 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
     }
     deployment = env.deployment
     template = json.loads(body)
-    template_parameters = set(template.get("Parameters", {}))
     if deployment.permission_model == "SERVICE_MANAGED":
         # One target per organizational unit in the template's region: CloudFormation expands
         # it to the OU's accounts (filtered by account_filter_type/accounts, see the executor).
@@ -68,7 +66,7 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
         DesiredInstance(
             account=target,
             region=region,
-            overrides=instance_overrides(env, target, region, template_parameters),
+            overrides=instance_overrides(env, target, region, kind),
         )
         for target in targets
     )
