@@ -7,6 +7,18 @@ so CloudFormation leaves them (and their data) in place. The command then lists 
 account and region, with the names :mod:`appstorage.naming` gives them: they still hold data
 and still cost money.
 
+What is retained depends on the template the stacks *run*, not on the configured one: the
+retained list comes from the deployed stack set template (``DescribeStackSet``), and before
+anything is deleted every instance to delete must be CURRENT (an OUTDATED or INOPERABLE
+instance's stack may run an older template). If the deployed template has a stateful resource
+(:data:`~stacksets.model.STATEFUL_TYPES`: the table, a bucket) without ``DeletionPolicy:
+Retain``, or an instance is not CURRENT, ``destroy`` refuses (:class:`DestroyRefused`, exit 1)
+before any delete call, in either stack set, naming the resource or instance and the fix:
+``deploy`` first so every instance runs the current template (which retains them), then
+``destroy``. Refusing is the safer choice over deleting the instances with
+``RetainStacks=True``: nothing changes at all, whereas retained-but-orphaned stacks would still
+delete the table with them if someone deleted those stacks later.
+
 A stack set that does not exist is reported and skipped. A stack set is deleted (DeleteStackSet)
 only once none of its instances is left; if it still has instances the configuration does not
 name, or an instance could not be deleted, it is kept and the command says why.
@@ -15,7 +27,7 @@ name, or an instance could not be deleted, it is kept and the command says why.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,17 +35,21 @@ from botocore.exceptions import ClientError
 
 from appstorage.naming import Purpose, bucket_name_for_region, table_name
 
-from .execute import Declined, Executor, FailedInstance, group_targets
-from .model import DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet
+from .execute import Declined, DeployError, Executor, FailedInstance, group_targets
+from .model import STATEFUL_TYPES, DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet
+from .plan import parse_template_body
 
 if TYPE_CHECKING:
     from .cli import Context
 
 __all__ = [
+    "RETAINING_POLICIES",
+    "DestroyRefused",
     "DestroyedStackSet",
     "RetainedResource",
     "cmd_destroy",
     "destroy",
+    "destroy_refusals",
     "destroy_to_json",
     "render_destroy",
     "retained_resources",
@@ -75,15 +91,70 @@ def _physical_name(executor: Executor, logical_id: str, account: str, region: st
     return f"(logical id {logical_id})"
 
 
+#: DeletionPolicy values that keep the resource when its stack is deleted.
+RETAINING_POLICIES = frozenset({"Retain", "RetainExceptOnCreate"})
+
+
+class DestroyRefused(DeployError):
+    """Deleting the stacks could delete data: nothing was deleted (exit 1)."""
+
+    def __init__(self, env: str, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        lines = [f"refusing to destroy {env}: deleting the stacks could delete data; nothing was deleted:"]
+        lines += [f"  {p}" for p in problems]
+        lines.append(
+            f"fix: run 'appstorage-deploy deploy --env {env}' first, so every instance is CURRENT and runs "
+            "the current template (DeletionPolicy Retain on the table and the buckets), then destroy again"
+        )
+        super().__init__("\n".join(lines))
+
+
+def _deployed_resources(observed: ObservedStackSet) -> Mapping[str, Any]:
+    resources = parse_template_body(observed.template_body).get("Resources", {})
+    return resources if isinstance(resources, Mapping) else {}
+
+
+def destroy_refusals(desired: DesiredStackSet, observed: ObservedStackSet) -> list[str]:
+    """Why deleting ``observed``'s configured instances with their stacks could lose data: a
+    stateful resource of the *deployed* template without DeletionPolicy Retain, an instance to
+    delete that is not CURRENT (its stack may run an older template), or a deployed template that
+    cannot be read. Empty when deleting is safe (or there is nothing to delete)."""
+    mine = [i for i in observed.instances if _named(desired, i)]
+    if not mine:
+        return []
+    problems: list[str] = []
+    try:
+        resources = _deployed_resources(observed)
+    except ValueError as exc:
+        return [f"{desired.name}: the deployed template cannot be read ({exc})"]
+    for logical_id, resource in sorted(resources.items()):
+        rtype = str(resource.get("Type", "")) if isinstance(resource, Mapping) else ""
+        policy = resource.get("DeletionPolicy") if isinstance(resource, Mapping) else None
+        if rtype in STATEFUL_TYPES and policy not in RETAINING_POLICIES:
+            problems.append(
+                f"{desired.name}: the deployed template's {logical_id} ({rtype}) has "
+                f"DeletionPolicy {policy or 'Delete (the default)'}, not Retain: deleting the stacks would "
+                "delete it and its data"
+            )
+    for i in mine:
+        if i.status != "CURRENT":
+            state = i.status + (f"/{i.detailed_status}" if i.detailed_status else "")
+            problems.append(
+                f"{desired.name}: the instance in {i.account} {i.region} is {state}: its stack may run an "
+                "older template than the stack set's, whose table or buckets may not be retained"
+            )
+    return problems
+
+
 def retained_resources(
-    executor: Executor, desired: DesiredStackSet, instances: Sequence[tuple[str, str]]
+    executor: Executor, observed: ObservedStackSet, instances: Sequence[tuple[str, str]]
 ) -> tuple[RetainedResource, ...]:
-    """The resources of ``desired``'s template with DeletionPolicy Retain, in each instance."""
-    resources = desired.template.get("Resources", {})
+    """The resources of the *deployed* template (``observed``) with DeletionPolicy Retain, in
+    each instance (:func:`destroy_refusals` made sure every deleted instance ran it)."""
     retained = sorted(
         (logical_id, str(r.get("Type", "")))
-        for logical_id, r in resources.items()
-        if r.get("DeletionPolicy") == "Retain"
+        for logical_id, r in _deployed_resources(observed).items()
+        if isinstance(r, Mapping) and r.get("DeletionPolicy") in RETAINING_POLICIES
     )
     return tuple(
         RetainedResource(
@@ -121,16 +192,22 @@ def _named(desired: DesiredStackSet, instance: ObservedInstance) -> bool:
     return any(i.account == instance.account and i.region == instance.region for i in desired.instances)
 
 
-def _destroy_one(
+def _settled(
     executor: Executor, desired: DesiredStackSet, observed: ObservedStackSet
+) -> ObservedStackSet | None:
+    """``observed`` once the operations already in flight on it (an interrupted run) finished."""
+    if not observed.running_operation_ids:
+        return observed
+    for op in observed.running_operation_ids:
+        executor.reporter.info(f"{desired.name}: waiting for operation {op} already in flight")
+        executor.wait(desired.name, op, 0)
+    return executor.observe(desired)
+
+
+def _destroy_one(
+    executor: Executor, desired: DesiredStackSet, current: ObservedStackSet
 ) -> DestroyedStackSet:
     name = desired.name
-    for op in observed.running_operation_ids:  # an interrupted run: let it finish first
-        executor.reporter.info(f"{name}: waiting for operation {op} already in flight")
-        executor.wait(name, op, 0)
-    current = executor.observe(desired)
-    if current is None:
-        return DestroyedStackSet(name, desired.kind, existed=False)
     mine = [i for i in current.instances if _named(desired, i)]
     foreign = tuple((i.account, i.region) for i in current.instances if not _named(desired, i))
     operations: list[str] = []
@@ -185,16 +262,23 @@ def _destroy_one(
         kept_reason=kept_reason,
         foreign_instances=foreign,
         failed=tuple(failed),
-        retained=retained_resources(executor, desired, deleted),
+        retained=retained_resources(executor, current, deleted),
     )
 
 
 def destroy(
     executor: Executor, found: Sequence[tuple[DesiredStackSet, ObservedStackSet | None]]
 ) -> list[DestroyedStackSet]:
-    """Delete the instances (waiting for each operation), then the stack sets, primary first."""
+    """Delete the instances (waiting for each operation), then the stack sets, primary first.
+
+    Raises :class:`DestroyRefused` before any delete call when deleting the stacks of either
+    stack set could delete data (:func:`destroy_refusals`)."""
+    settled = [(d, _settled(executor, d, o) if o is not None else None) for d, o in found]
+    problems = [p for d, o in settled if o is not None for p in destroy_refusals(d, o)]
+    if problems:
+        raise DestroyRefused(executor.env.name, problems)
     results: list[DestroyedStackSet] = []
-    for desired, observed in found:
+    for desired, observed in settled:
         if observed is None:
             executor.reporter.info(f"{desired.name}: does not exist; nothing to delete")
             results.append(DestroyedStackSet(desired.name, desired.kind, existed=False))
@@ -269,6 +353,16 @@ def cmd_destroy(ctx: Context) -> int:
     for env in ctx.environments:
         executor = ctx.executor(env)
         found = targets(executor)
+        # Refused before the prompt when already known (stack sets with operations in flight are
+        # checked again by destroy() once those finished).
+        problems = [
+            p
+            for d, o in found
+            if o is not None and not o.running_operation_ids
+            for p in destroy_refusals(d, o)
+        ]
+        if problems:
+            raise DestroyRefused(env.name, problems)
         if not confirmed:
             ctx.err.print(f"destroy {env.name}:\n" + "\n".join(_describe(found)), markup=False)
             ctx.err.print("the table and the buckets are retained (DeletionPolicy Retain)", markup=False)
