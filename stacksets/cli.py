@@ -40,7 +40,7 @@ from .execute import (
     outputs_to_json,
 )
 from .model import StackSetPlan
-from .plan import plan_to_json, render_plan
+from .plan import DeployBlocked, plan_to_json, render_plan
 from .session import DEFAULT_MAX_ATTEMPTS, ClientFactory
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Context", "main"]
@@ -519,6 +519,10 @@ def main(
             err.print("the rollout stopped; later phases were not started", markup=False)
         else:
             err.print(f"{args.command} stopped; nothing after this operation was started", markup=False)
+        return EXIT_FAILED
+    except DeployBlocked as exc:  # the plan was printed with BLOCKED lines; nothing was changed
+        reporter.close()
+        err.print(f"error: {exc}", markup=False)
         return EXIT_FAILED
     except PreflightError as exc:
         reporter.close()

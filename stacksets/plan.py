@@ -14,7 +14,11 @@ Semantics of :attr:`StackSetPlan.action`:
 Instances: a desired instance matches an observed one with the same region and the same
 account (or, for SERVICE_MANAGED targets, whose organizational unit is the desired
 "account"). Desired without a match: add. Observed without a match: remove. Matched but not
-CURRENT, or with parameter overrides different from the desired ones: outdated.
+CURRENT, or with parameter overrides different from the desired ones: outdated, except
+INOPERABLE instances and those SKIPPED_SUSPENDED_ACCOUNT, which no rollout fixes by itself:
+they are reported as notes with the remedy (:func:`plan_notes`) instead of being retried on
+every run. Changes CloudFormation refuses (a permission model change while the stack set has
+instances) are blockers (:func:`plan_blockers`): ``deploy`` stops with :class:`DeployBlocked`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from .diff import diff_templates
 from .model import (
@@ -36,13 +42,17 @@ from .model import (
 )
 
 __all__ = [
+    "DeployBlocked",
+    "PlanWithNotes",
     "instances_to_create",
     "instances_to_delete",
     "instances_to_update",
     "needs_stack_set_create",
     "needs_stack_set_update",
     "parse_template_body",
+    "plan_blockers",
     "plan_blocks_deploy",
+    "plan_notes",
     "plan_stack_set",
     "plan_to_json",
     "render_plan",
@@ -92,6 +102,8 @@ def _instance_diff(desired: Sequence[DesiredInstance], observed: Sequence[Observ
         matched.update(hits)
         for i in hits:
             have = observed[i]
+            if _held(have):  # INOPERABLE / suspended: not retried, reported (plan_notes)
+                continue
             stale = have.status != "CURRENT" or dict(have.overrides) != dict(want.overrides)
             if stale and have not in outdated:
                 outdated.append(have)
@@ -141,14 +153,99 @@ def plan_stack_set(
         settings.append("ManagedExecution: off -> on")
     instances = _instance_diff(desired.instances, observed.instances)
     changed = template.changed or parameters or settings or instances.changed
-    return StackSetPlan(
+    return PlanWithNotes(
         desired=desired,
         action="update" if changed else "no change",
         template=template,
         parameters=parameters,
         instances=instances,
         settings=tuple(settings),
+        notes=_held_notes(desired, observed),
+        blockers=_blockers(desired, observed),
     )
+
+
+# --------------------------------------------------------------------------- notes and blockers
+
+#: DetailedStatus values of instances that deploy does not retry (see :func:`_held_notes`).
+INOPERABLE = "INOPERABLE"
+SKIPPED_SUSPENDED_ACCOUNT = "SKIPPED_SUSPENDED_ACCOUNT"
+
+
+class DeployBlocked(Exception):
+    """The plan cannot be applied as is (not a data-loss question: ``--allow-replacement`` does
+    not lift it); ``str()`` says why and what to do."""
+
+
+@attrs.frozen
+class PlanWithNotes(StackSetPlan):
+    """A :class:`~stacksets.model.StackSetPlan` with what the shared model does not carry:
+    ``notes`` (instances deploy leaves alone, with the remedy) and ``blockers`` (why deploy
+    refuses the plan). Read them with :func:`plan_notes` and :func:`plan_blockers`."""
+
+    notes: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()
+
+
+def _held(instance: ObservedInstance) -> bool:
+    """Instances a rollout cannot bring up to date by itself: not planned as outdated."""
+    return INOPERABLE in (instance.status, instance.detailed_status) or (
+        instance.detailed_status == SKIPPED_SUSPENDED_ACCOUNT
+    )
+
+
+def _held_notes(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple[str, ...]:
+    """Configured instances that are INOPERABLE or in a suspended account.
+
+    AWS: an INOPERABLE instance (a DeleteStackInstances that failed and left the stack unstable)
+    is excluded from further UpdateStackSet operations; the remedy is DeleteStackInstances with
+    RetainStacks=true, fixing or deleting the stack by hand, then creating the instance again.
+    Retrying it each run would make deploy never say "no changes". SKIPPED_SUSPENDED_ACCOUNT:
+    operations skip a suspended account, so it is not outdated work either.
+    """
+    notes = []
+    for have in observed.instances:
+        if not _held(have) or not any(_matches(want, have) for want in desired.instances):
+            continue
+        where = f"{have.account} {have.region}"
+        if have.detailed_status == SKIPPED_SUSPENDED_ACCOUNT:
+            notes.append(
+                f"{where} is {have.status}/SKIPPED_SUSPENDED_ACCOUNT: the account was suspended, so "
+                "operations skip it and deploy does not retry it; once it is active again it is updated "
+                "with the next change of the stack set"
+            )
+        else:
+            notes.append(
+                f"{where} is INOPERABLE (a deletion failed and left its stack unstable): CloudFormation "
+                "excludes it from stack set updates, so deploy does not retry it; remedy: remove the "
+                "instance with RetainStacks=true (drop the account from the configuration and deploy, which "
+                "retains the stack), fix or delete its stack by hand, then add the account back and deploy"
+            )
+    return tuple(notes)
+
+
+def _blockers(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple[str, ...]:
+    """Changes CloudFormation refuses. UpdateStackSet: "You cannot modify PermissionModel if
+    there are stack instances associated with your stack set"."""
+    if observed.permission_model != desired.permission_model and observed.instances:
+        return (
+            f"{desired.name}: the permission model cannot change from {observed.permission_model} to "
+            f"{desired.permission_model} while the stack set has stack instances "
+            f"({len(observed.instances)}); delete its instances first (destroy with the previous "
+            "configuration; the table and buckets are retained), or deploy the new permission model as a "
+            "new stack set (another environment name)",
+        )
+    return ()
+
+
+def plan_notes(plan: StackSetPlan) -> tuple[str, ...]:
+    """Instances deploy leaves alone (INOPERABLE, suspended account), each with its remedy."""
+    return plan.notes if isinstance(plan, PlanWithNotes) else ()
+
+
+def plan_blockers(plan: StackSetPlan) -> tuple[str, ...]:
+    """Why deploy refuses this plan whatever the options (see :class:`DeployBlocked`)."""
+    return plan.blockers if isinstance(plan, PlanWithNotes) else ()
 
 
 # --------------------------------------------------------------------------- for the executor
@@ -192,7 +289,13 @@ def instances_to_update(plan: StackSetPlan) -> tuple[ObservedInstance, ...]:
 
 
 def plan_blocks_deploy(plans: Iterable[StackSetPlan], allow_replacement: bool) -> list[ResourceChange]:
-    """The data-loss changes that stop ``deploy`` (none when ``allow_replacement``)."""
+    """The data-loss changes that stop ``deploy`` (none when ``allow_replacement``).
+
+    Raises :class:`DeployBlocked` first when a plan has blockers (:func:`plan_blockers`), which
+    ``--allow-replacement`` does not lift."""
+    blockers = [b for plan in plans for b in plan_blockers(plan)]
+    if blockers:
+        raise DeployBlocked("refusing to deploy:\n" + "\n".join(f"  {b}" for b in blockers))
     if allow_replacement:
         return []
     return [change for plan in plans for change in plan.data_loss]
@@ -224,6 +327,8 @@ def _value(value: str | None) -> str:
 def _render_one(plan: StackSetPlan) -> list[str]:
     desired = plan.desired
     lines = [f"Stack set {desired.name} ({desired.kind}, {desired.region}): {plan.action}"]
+    lines.extend(f"  BLOCKED: {b}" for b in plan_blockers(plan))
+    lines.extend(f"  NOTE: {n}" for n in plan_notes(plan))
     if not plan.changed:
         return lines
     for setting in stack_set_changes(plan):
@@ -266,6 +371,8 @@ def render_plan(plans: Sequence[StackSetPlan]) -> str:
     lines.append(
         f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['no change']} unchanged."
     )
+    if any(plan_blockers(p) for p in plans):
+        lines.append("deploy refuses this plan: see BLOCKED above.")
     losses = sum(len(p.data_loss) for p in plans)
     if losses:
         lines.append(
@@ -308,6 +415,8 @@ def _plan_json(plan: StackSetPlan) -> dict[str, Any]:
         "action": plan.action,
         "needs_stack_set_update": needs_stack_set_update(plan),
         "stack_set_changes": list(stack_set_changes(plan)),
+        "notes": list(plan_notes(plan)),
+        "blockers": list(plan_blockers(plan)),
         "template": {
             "changed": plan.template.changed,
             "resources": [_change_json(c) for c in plan.template.resources],
@@ -331,5 +440,6 @@ def plan_to_json(plans: Sequence[StackSetPlan]) -> dict[str, Any]:
     return {
         "changed": any(p.changed for p in plans),
         "data_loss": any(p.data_loss for p in plans),
+        "blocked": any(plan_blockers(p) for p in plans),
         "stack_sets": [_plan_json(p) for p in plans],
     }

@@ -163,10 +163,10 @@ ACTION_CASES: list[tuple[str, str, DesiredStackSet, ObservedStackSet | None, str
         set(),
     ),
     (
-        "permission model changed",
+        "permission model changed, no instances yet (allowed; with instances see test_plan_notes)",
         "primary",
         BASE["primary"],
-        _deployed(BASE["primary"], permission_model="SERVICE_MANAGED"),
+        _deployed(BASE["primary"], permission_model="SERVICE_MANAGED", instances=()),
         "update",
         True,
         set(),
@@ -308,10 +308,10 @@ INSTANCE_CASES: list[
     (
         "not current",
         (DesiredInstance(ACCOUNT, "us-east-1"),),
-        (ObservedInstance(ACCOUNT, "us-east-1", "INOPERABLE"),),
+        (ObservedInstance(ACCOUNT, "us-east-1", "OUTDATED", "FAILED"),),
         (),
         (),
-        (ObservedInstance(ACCOUNT, "us-east-1", "INOPERABLE"),),
+        (ObservedInstance(ACCOUNT, "us-east-1", "OUTDATED", "FAILED"),),
     ),
     (
         "overrides differ",
