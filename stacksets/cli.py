@@ -31,6 +31,7 @@ from rich.table import Table
 from appstorage.config import Config, ConfigError, Environment, load_config
 
 from .execute import (
+    UNREADABLE_HINT,
     DeployError,
     Executor,
     OperationFailed,
@@ -160,7 +161,7 @@ def outputs_table(outputs: Sequence[StackOutputs], title: str) -> Table:
         table.add_column(column, overflow="fold")
     for o in outputs:
         if not o.outputs:
-            table.add_row(o.kind, o.account, o.region, "-", f"(stack {o.status})")
+            table.add_row(o.kind, o.account, o.region, "-", f"({o.error or 'stack ' + o.status})")
         for key, value in sorted(o.outputs.items()):
             table.add_row(o.kind, o.account, o.region, key, value)
     return table
@@ -174,6 +175,19 @@ def _write_outputs(ctx: Context, env: Environment, outputs: Sequence[StackOutput
     if not ctx.args.json:
         ctx.out.print(outputs_table(outputs, f"{env.name} outputs"))
         ctx.out.print(f"outputs written to {path}")
+    unreadable = [o for o in outputs if o.error]
+    for o in unreadable:
+        ctx.err.print(
+            f"warning: {env.name}: outputs of the {o.kind} instance in {o.account} {o.region} were not "
+            f"read: {o.error}",
+            markup=False,
+        )
+    if unreadable:
+        ctx.err.print(
+            f'{len(unreadable)} instance(s) have no outputs in {path} (listed with an "error"): '
+            f"{UNREADABLE_HINT}",
+            markup=False,
+        )
     return data
 
 
@@ -216,6 +230,10 @@ def _partial_failures(ctx: Context, executor: Executor) -> list[dict[str, str]]:
 
 
 def cmd_deploy(ctx: Context) -> int:
+    """Exit 0 when the rollout succeeded, 1 when it failed or instances failed within the failure
+    tolerance. Outputs that could not be read after a successful rollout (the execution role
+    cannot be assumed in a member account) do not fail the deploy: exit 0, each such instance is
+    printed as a warning with how to fix it, and outputs.json lists it with an "error"."""
     result: dict[str, Any] = {}
     partial = False
     executors = [ctx.executor(env) for env in ctx.environments]
@@ -272,7 +290,9 @@ def cmd_status(ctx: Context) -> int:
                 table.add_row(
                     desired.name, i.account, i.region, i.status, i.detailed_status, i.drift_status, i.reason
                 )
-                instances.append(attrs.asdict(i))
+                instances.append(
+                    attrs.asdict(i, filter=lambda a, _: a.name not in ("template_body", "template_error"))
+                )
             rows.append(
                 {
                     "stack_set": desired.name,
@@ -290,20 +310,33 @@ def cmd_status(ctx: Context) -> int:
 
 
 def cmd_outputs(ctx: Context) -> int:
+    """Exit 1 when some instance's outputs could not be read (the file is still written, with the
+    readable ones and an "error" for the others): reading them is this command's whole job."""
     result = {}
+    unreadable = False
     for env in ctx.environments:
-        result[env.name] = _write_outputs(ctx, env, ctx.executor(env).collect_outputs())
+        outputs = ctx.executor(env).collect_outputs()
+        unreadable = unreadable or any(o.error for o in outputs)
+        result[env.name] = _write_outputs(ctx, env, outputs)
     if ctx.args.json:
         _print_json(ctx, result)
-    return EXIT_OK
+    return EXIT_FAILED if unreadable else EXIT_OK
 
 
 #: name -> (handler, help). Issue 4 adds drift and destroy here.
 COMMANDS: dict[str, tuple[Callable[[Context], int], str]] = {
     "plan": (cmd_plan, "show what deploy would change (template, parameters, instances)"),
-    "deploy": (cmd_deploy, "roll the replica then the primary stack set out and collect outputs"),
+    "deploy": (
+        cmd_deploy,
+        "roll the replica then the primary stack set out and collect outputs (outputs that cannot be "
+        "read in a member account are a warning, not a failure)",
+    ),
     "status": (cmd_status, "list every stack instance with its status and reason"),
-    "outputs": (cmd_outputs, "collect every instance's outputs into a JSON file and a table"),
+    "outputs": (
+        cmd_outputs,
+        "collect every instance's outputs into a JSON file and a table (exit 1 when some instance's "
+        "outputs could not be read)",
+    ),
     "drift": (
         lambda ctx: _drift().cmd_drift(ctx),
         "detect drift on both stack sets and report drifted instances, resources and properties "
@@ -415,8 +448,28 @@ CREDENTIAL_ERRORS = frozenset(
 )
 
 
+def _phases(err: Console, ctx: Context | None) -> None:
+    """After an error in a deploy: which phases were already applied and which one stopped."""
+    for executor in ctx.executors if ctx else []:
+        for desired in executor.phases_done:
+            err.print(
+                f"{executor.env.name}: the {desired.kind} phase (stack set {desired.name}) was already "
+                "applied and stays applied",
+                markup=False,
+            )
+        stopped = executor.phase_running
+        if stopped is not None:
+            err.print(
+                f"{executor.env.name}: the {stopped.kind} phase (stack set {stopped.name}) did not complete; "
+                "fix the error and run deploy again to finish it",
+                markup=False,
+            )
+
+
 def _still_running(err: Console, ctx: Context | None) -> None:
-    """After an error while waiting: the operation that was being waited for is not cancelled."""
+    """After an error while waiting: the operation that was being waited for is not cancelled,
+    and (deploy) which phases were already applied."""
+    _phases(err, ctx)
     for executor in ctx.executors if ctx else []:
         if executor.waiting_on:
             stack_set, op = executor.waiting_on
@@ -516,6 +569,7 @@ def main(
         reporter.close()
         err.print(f"error: {exc}", markup=False)
         if args.command == "deploy":
+            _phases(err, ctx)
             err.print("the rollout stopped; later phases were not started", markup=False)
         else:
             err.print(f"{args.command} stopped; nothing after this operation was started", markup=False)

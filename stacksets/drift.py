@@ -9,6 +9,9 @@ resources with their expected and actual property values.
 
 Exit code (documented for CI): 0 when every instance is IN_SYNC (or nothing is deployed), 1 when
 an instance drifted or its drift could not be checked, so a scheduled ``drift`` job fails on drift.
+An instance whose drifted resources cannot be read in its account (the execution role cannot be
+assumed there, or the call is denied) is reported "not checked: <reason>" and the others are still
+reported.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from botocore.exceptions import ClientError
 
-from .execute import Executor, FailedInstance
+from .execute import UNREADABLE_HINT, Executor, FailedInstance, unreadable_reason
 from .model import DesiredStackSet, ObservedInstance
 
 if TYPE_CHECKING:
@@ -67,6 +71,8 @@ class InstanceDrift:
     drift_status: str  # DRIFTED | IN_SYNC | UNKNOWN | NOT_CHECKED
     stack_id: str = ""
     resources: tuple[ResourceDrift, ...] = ()
+    #: "not checked: <reason>" when its resources could not be read in the target account.
+    error: str = ""
 
 
 @attrs.frozen
@@ -86,7 +92,8 @@ class StackSetDrift:
 
     @property
     def unchecked(self) -> tuple[InstanceDrift, ...]:
-        return tuple(i for i in self.instances if i.drift_status not in ("DRIFTED", "IN_SYNC"))
+        """Instances whose drift is unknown, or whose drifted resources could not be read."""
+        return tuple(i for i in self.instances if i.drift_status not in ("DRIFTED", "IN_SYNC") or i.error)
 
     @property
     def clean(self) -> bool:
@@ -150,11 +157,25 @@ def _instance_drift(
     resources: tuple[ResourceDrift, ...] = ()
     stack_id = instance.stack_id
     if instance.drift_status == "DRIFTED":
-        if not stack_id:
-            stack_id = str((executor._stack(desired.name, instance) or {}).get("StackId", ""))
-        if stack_id:
-            cfn = executor._target_cfn(instance.account, instance.region)
-            resources = resource_drifts(cfn, stack_id)
+        # The execution role may not be assumable (or may lack the permission) in the member
+        # account: that instance is reported "not checked", the others still are.
+        try:
+            if not stack_id:
+                stack_id = str((executor._stack(desired.name, instance) or {}).get("StackId", ""))
+            if stack_id:
+                cfn = executor._target_cfn(instance.account, instance.region)
+                resources = resource_drifts(cfn, stack_id)
+        except ClientError as exc:
+            reason = unreadable_reason(exc)
+            if reason is None:
+                raise
+            return InstanceDrift(
+                instance.account,
+                instance.region,
+                instance.drift_status,
+                stack_id,
+                error=f"not checked: {reason}",
+            )
     return InstanceDrift(instance.account, instance.region, instance.drift_status, stack_id, resources)
 
 
@@ -162,7 +183,7 @@ def detect_drift(executor: Executor) -> list[StackSetDrift]:
     """Detect, wait, report: one :class:`StackSetDrift` per stack set, in rollout order."""
     reports: list[StackSetDrift] = []
     for desired in executor.desired:
-        observed = executor.observe(desired)
+        observed = executor.observe(desired, for_plan=False)
         if observed is None:
             executor.reporter.info(f"{desired.name}: not deployed")
             reports.append(StackSetDrift(desired.name, desired.kind, deployed=False))
@@ -184,7 +205,7 @@ def detect_drift(executor: Executor) -> list[StackSetDrift]:
         before = len(executor.partial_failures)
         executor.wait(desired.name, op, len(observed.instances))
         failed = [f for _, _, fs in executor.partial_failures[before:] for f in fs]
-        after = executor.observe(desired)
+        after = executor.observe(desired, for_plan=False)
         instances = after.instances if after is not None else ()
         reports.append(
             StackSetDrift(
@@ -219,6 +240,8 @@ def render_drift(env: str, reports: Sequence[StackSetDrift]) -> str:
             if i.drift_status == "IN_SYNC":
                 continue
             lines.append(f"  {i.account} {i.region}: {i.drift_status}")
+            if i.error:
+                lines.append(f"    drifted resources {i.error}")
             for res in i.resources:
                 lines.append(
                     f"    {res.logical_id} ({res.resource_type}) {res.status} {res.physical_id}".rstrip()
@@ -234,6 +257,8 @@ def render_drift(env: str, reports: Sequence[StackSetDrift]) -> str:
             )
     drifted = sum(len(r.drifted) for r in reports)
     unchecked = sum(len(r.unchecked) + len(r.failed) for r in reports)
+    if any(i.error for r in reports for i in r.instances):
+        lines.append(f"to check them: {UNREADABLE_HINT}")
     if drifted or unchecked:
         tail = f"{env}: DRIFT: {drifted} drifted instance(s)"
         if unchecked:

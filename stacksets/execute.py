@@ -8,6 +8,7 @@ never wait. The plan itself is pure (:mod:`stacksets.plan`).
 from __future__ import annotations
 
 import hashlib
+import json
 import random as _random
 import time
 import uuid
@@ -30,6 +31,7 @@ from .desired import desired_stack_sets
 from .model import DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
 from .observe import observe_stack_set, running_operations
 from .plan import (
+    auto_deployment_request,
     instances_to_delete,
     instances_to_update,
     needs_stack_set_update,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 __all__ = [
+    "ACCESS_DENIED",
+    "UNREADABLE_HINT",
     "Backoff",
     "DataLossRefused",
     "Declined",
@@ -60,8 +64,10 @@ __all__ = [
     "Runtime",
     "StackOutputs",
     "StaleState",
+    "StillInProgress",
     "group_targets",
     "outputs_to_json",
+    "unreadable_reason",
 ]
 
 
@@ -102,6 +108,24 @@ class OperationTimeout(DeployError):
         super().__init__(
             f"gave up waiting after {timeout:.0f}s for operation(s) {', '.join(operation_ids)} on "
             f"stack set {stack_set}; they keep running in CloudFormation: run 'deploy' again to resume"
+        )
+
+
+class StillInProgress(DeployError):
+    """A call kept being refused with OperationInProgressException until the deadline."""
+
+    def __init__(self, stack_set: str, api: str, running: Sequence[str], timeout: float) -> None:
+        self.stack_set = stack_set
+        self.operation_ids = tuple(running)
+        listed = (
+            f"; ListStackSetOperations still lists {', '.join(running)} as running"
+            if running
+            else "; no operation is listed as running"
+        )
+        super().__init__(
+            f"gave up after {timeout:.0f}s: CloudFormation kept refusing {api} on stack set {stack_set} "
+            f"with OperationInProgressException{listed}. This run's {api} was never started; "
+            "check the stack set's operations in the console, then run the command again"
         )
 
 
@@ -239,6 +263,8 @@ class StackOutputs:
     stack_id: str
     status: str
     outputs: Mapping[str, str]
+    #: Why the outputs could not be read ("not readable: ..."); empty when they were.
+    error: str = ""
 
 
 @attrs.define
@@ -254,15 +280,16 @@ def outputs_to_json(config: Config, env: Environment, outputs: Sequence[StackOut
     stack_sets: dict[str, dict[str, Any]] = {}
     for o in outputs:
         entry = stack_sets.setdefault(o.stack_set, {"name": o.stack_set, "kind": o.kind, "instances": []})
-        entry["instances"].append(
-            {
-                "account": o.account,
-                "region": o.region,
-                "stack_id": o.stack_id,
-                "status": o.status,
-                "outputs": dict(sorted(o.outputs.items())),
-            }
-        )
+        instance: dict[str, Any] = {
+            "account": o.account,
+            "region": o.region,
+            "stack_id": o.stack_id,
+            "status": o.status,
+            "outputs": dict(sorted(o.outputs.items())),
+        }
+        if o.error:
+            instance["error"] = o.error
+        entry["instances"].append(instance)
     return {"project": config.project, "environment": env.name, "stack_sets": list(stack_sets.values())}
 
 
@@ -283,6 +310,31 @@ _METHODS = {
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+#: Error codes of a read refused in a target account (the role lacks the permission).
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
+
+
+def unreadable_reason(exc: Exception) -> str | None:
+    """Why a read in a target account failed, when the failure is about access there: the
+    execution role could not be assumed (any STS AssumeRole error) or the call was denied. None
+    for other errors (they stop the command)."""
+    if not isinstance(exc, ClientError):
+        return None
+    code = _code(exc)
+    if exc.operation_name != "AssumeRole" and code not in ACCESS_DENIED:
+        return None
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return f"{exc.operation_name} refused ({code}{': ' + message if message else ''})"
+
+
+#: What to do about outputs or drift that could not be read in a target account.
+UNREADABLE_HINT = (
+    "set deployment.execution_role_name to a role this caller can assume in those accounts (its trust "
+    "policy must allow the caller's account; it needs cloudformation:DescribeStacks, GetTemplate and "
+    "DescribeStackResourceDrifts), then run the command again"
+)
 
 
 # --------------------------------------------------------------------------- executor
@@ -325,6 +377,10 @@ class Executor:
         #: (stack set, operation id, failed instances) of operations that SUCCEEDED within their
         #: failure tolerance but left instances FAILED: the CLI reports them and exits non-zero.
         self.partial_failures: list[tuple[str, str, list[FailedInstance]]] = []
+        #: deploy: the phases whose changes were applied (rollout order), and the phase that was
+        #: being applied when the run stopped (None when none was): the CLI names both on an error.
+        self.phases_done: list[DesiredStackSet] = []
+        self.phase_running: DesiredStackSet | None = None
 
     # ------------------------------------------------------------------ clients
 
@@ -360,10 +416,47 @@ class Executor:
                 for op in observed.running_operation_ids:
                     self.wait(desired.name, op, len(observed.instances))
                 observed = self.observe(desired)
+            if observed is not None:
+                observed = self.with_instance_templates(desired, observed)
             plans.append(
                 plan_stack_set(desired, observed, require_managed_execution=self.require_managed_execution)
             )
         return plans
+
+    def with_instance_templates(
+        self, desired: DesiredStackSet, observed: ObservedStackSet
+    ) -> ObservedStackSet:
+        """``observed`` with the template each OUTDATED instance's stack actually runs.
+
+        After a failed UpdateStackSet the stack set already holds the new template ("even if the
+        stack set operation fails, the stack set is updated with your changes") while the
+        instances not reached still run the old one: the planner diffs the desired template
+        against theirs too (:func:`~stacksets.plan.instance_data_loss`), so a retry cannot push a
+        replacing template to them without --allow-replacement. Read in the target account and
+        region like the outputs; a template that cannot be read is recorded as ``template_error``.
+        """
+        instances = []
+        for instance in observed.instances:
+            if instance.status == "OUTDATED":
+                instance = self._with_template(desired, instance)
+            instances.append(instance)
+        return attrs.evolve(observed, instances=tuple(instances))
+
+    def _with_template(self, desired: DesiredStackSet, instance: ObservedInstance) -> ObservedInstance:
+        try:
+            stack = self._stack(desired.name, instance)
+            if stack is None:  # no stack (e.g. its creation failed): nothing there to lose
+                return instance
+            cfn = self._target_cfn(instance.account, instance.region)
+            body: Any = cfn.get_template(StackName=str(stack.get("StackId", "")), TemplateStage="Original")[
+                "TemplateBody"
+            ]
+        except ClientError as exc:
+            reason = unreadable_reason(exc) or f"{exc.operation_name} failed ({_code(exc)})"
+            return attrs.evolve(instance, template_error=reason)
+        # botocore decodes a JSON TemplateBody into a dict; a YAML one stays a string.
+        text = body if isinstance(body, str) else json.dumps(body)
+        return attrs.evolve(instance, template_body=text)
 
     # ------------------------------------------------------------------ deploy
 
@@ -388,9 +481,13 @@ class Executor:
             raise Declined("deploy cancelled: nothing was changed")
         result.changed = True
         for plan in plans:
+            self.phase_running = plan.desired
             if plan.desired.kind == "primary" and plan.changed:
                 self.verify_replica_outputs()
             self.execute_phase(plan)
+            self.phase_running = None
+            if plan.changed:
+                self.phases_done.append(plan.desired)
         result.operations = list(self.operations)
         return result
 
@@ -535,8 +632,8 @@ class Executor:
         elif desired.auto_deployment is not None:
             # SERVICE_MANAGED: service-linked roles (no AdministrationRoleARN/ExecutionRoleName);
             # new accounts in the target OUs get instances automatically when enabled.
-            enabled, retain = desired.auto_deployment
-            request["AutoDeployment"] = {"Enabled": enabled, "RetainStacksOnAccountRemoval": retain}
+            # RetainStacksOnAccountRemoval is only sent when enabled (see auto_deployment_request).
+            request["AutoDeployment"] = auto_deployment_request(desired.auto_deployment)
         return request
 
     def _template_source(self, desired: DesiredStackSet) -> dict[str, str]:
@@ -608,10 +705,13 @@ class Executor:
                     self.reporter.info(f"{stack_set}: another operation is in progress; waiting for it")
                     for op in running:
                         self.wait(stack_set, op, 0)
-                    if not running:
-                        self._check_deadline(stack_set, [request["OperationId"]])
-                        self.runtime.sleep(self.runtime.backoff.delay(attempt, self.runtime.random()))
-                        attempt += 1
+                    # Always back off before retrying, and stop at the deadline: ListStackSetOperations
+                    # may still list an operation as running that DescribeStackSetOperation already
+                    # reports finished (or none at all), and the call keeps being refused meanwhile.
+                    if self._deadline_passed():
+                        raise StillInProgress(stack_set, api, running, self.runtime.timeout) from exc
+                    self.runtime.sleep(self.runtime.backoff.delay(attempt, self.runtime.random()))
+                    attempt += 1
                     continue
                 elif code == "StaleRequestException":
                     raise StaleState(stack_set, api) from exc
@@ -622,10 +722,13 @@ class Executor:
             self.reporter.operation(stack_set, op_id, api)
             return op_id
 
-    def _check_deadline(self, stack_set: str, ops: Sequence[str]) -> None:
+    def _deadline_passed(self) -> bool:
         if self._deadline is None:
             self._deadline = self.runtime.clock() + self.runtime.timeout
-        if self.runtime.clock() > self._deadline:
+        return self.runtime.clock() > self._deadline
+
+    def _check_deadline(self, stack_set: str, ops: Sequence[str]) -> None:
+        if self._deadline_passed():
             raise OperationTimeout(stack_set, ops, self.runtime.timeout)
 
     def wait(self, stack_set: str, operation_id: str, total: int) -> None:
@@ -746,13 +849,34 @@ class Executor:
         )
 
     def collect_outputs(self) -> list[StackOutputs]:
-        """Every output of every instance of both stack sets."""
+        """Every output of every instance of both stack sets.
+
+        An instance whose outputs cannot be read (the execution role cannot be assumed in its
+        account, or DescribeStacks is denied: see :func:`unreadable_reason`) is listed with its
+        ``error`` ("not readable: ...") and status NOT READABLE; the others are still collected."""
         out = []
         for desired, observed in self.observe_all():
             if observed is None:
                 continue
             for instance in observed.instances:
-                out.append(self.instance_outputs(desired, instance))
+                try:
+                    out.append(self.instance_outputs(desired, instance))
+                except ClientError as exc:
+                    reason = unreadable_reason(exc)
+                    if reason is None:
+                        raise
+                    out.append(
+                        StackOutputs(
+                            stack_set=desired.name,
+                            kind=desired.kind,
+                            account=instance.account,
+                            region=instance.region,
+                            stack_id=instance.stack_id,
+                            status="NOT READABLE",
+                            outputs={},
+                            error=f"not readable: {reason}",
+                        )
+                    )
         return out
 
     def verify_replica_outputs(self) -> None:

@@ -70,6 +70,12 @@ class ObservedInstance:
     stack_id: str = ""
     organizational_unit: str = ""
     overrides: Mapping[str, str] = attrs.field(factory=dict)
+    #: OUTDATED instances, read by the planner: the template the instance's stack actually runs
+    #: (GetTemplate, Original stage), which after a failed UpdateStackSet is not the stack set's.
+    #: Empty when not read (or the instance has no stack).
+    template_body: str = ""
+    #: Why ``template_body`` could not be read (then the update counts as possible data loss).
+    template_error: str = ""
 
 
 @attrs.frozen

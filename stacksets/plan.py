@@ -44,6 +44,9 @@ from .model import (
 __all__ = [
     "DeployBlocked",
     "PlanWithNotes",
+    "all_data_loss",
+    "auto_deployment_request",
+    "instance_data_loss",
     "instances_to_create",
     "instances_to_delete",
     "instances_to_update",
@@ -140,15 +143,11 @@ def plan_stack_set(
         settings.append(f"PermissionModel: {observed.permission_model} -> {desired.permission_model}")
     # moto deviation: DescribeStackSet reports no AutoDeployment; AWS always does for
     # SERVICE_MANAGED stack sets. Compared only when reported.
-    if (
-        desired.auto_deployment is not None
-        and observed.auto_deployment is not None
-        and observed.auto_deployment != desired.auto_deployment
-    ):
-        settings.append(
-            "AutoDeployment (Enabled, RetainStacksOnAccountRemoval): "
-            f"{observed.auto_deployment} -> {desired.auto_deployment}"
-        )
+    # Both sides normalised to what the API takes: disabled ignores RetainStacksOnAccountRemoval.
+    old_auto = auto_deployment_request(observed.auto_deployment)
+    new_auto = auto_deployment_request(desired.auto_deployment)
+    if new_auto is not None and old_auto is not None and old_auto != new_auto:
+        settings.append(f"AutoDeployment: {_auto_text(old_auto)} -> {_auto_text(new_auto)}")
     if require_managed_execution and not observed.managed_execution:
         settings.append("ManagedExecution: off -> on")
     instances = _instance_diff(desired.instances, observed.instances)
@@ -298,7 +297,7 @@ def plan_blocks_deploy(plans: Iterable[StackSetPlan], allow_replacement: bool) -
         raise DeployBlocked("refusing to deploy:\n" + "\n".join(f"  {b}" for b in blockers))
     if allow_replacement:
         return []
-    return [change for plan in plans for change in plan.data_loss]
+    return [change for plan in plans for change in all_data_loss(plan)]
 
 
 # --------------------------------------------------------------------------- output
@@ -344,7 +343,7 @@ def _render_one(plan: StackSetPlan) -> list[str]:
                 lines.append(f"        {path}{note}")
     if plan.template.other_sections and plan.action != "create":
         lines.append(f"  Other template sections changed: {', '.join(plan.template.other_sections)}")
-    for change in plan.data_loss:
+    for change in all_data_loss(plan):
         lines.append(f"  DATA LOSS: {change.logical_id} ({change.resource_type}): {change.reason}")
     if plan.parameters:
         lines.append("  Parameters:")
@@ -373,7 +372,7 @@ def render_plan(plans: Sequence[StackSetPlan]) -> str:
     )
     if any(plan_blockers(p) for p in plans):
         lines.append("deploy refuses this plan: see BLOCKED above.")
-    losses = sum(len(p.data_loss) for p in plans)
+    losses = sum(len(all_data_loss(p)) for p in plans)
     if losses:
         lines.append(
             f"{losses} change(s) would lose or orphan data: deploy refuses them without --allow-replacement."
@@ -422,7 +421,7 @@ def _plan_json(plan: StackSetPlan) -> dict[str, Any]:
             "resources": [_change_json(c) for c in plan.template.resources],
             "other_sections": list(plan.template.other_sections),
         },
-        "data_loss": [_change_json(c) for c in plan.data_loss],
+        "data_loss": [_change_json(c) for c in all_data_loss(plan)],
         "parameters": [{"key": p.key, "old": p.old, "new": p.new} for p in plan.parameters],
         "instances": {
             "add": [
@@ -439,7 +438,92 @@ def plan_to_json(plans: Sequence[StackSetPlan]) -> dict[str, Any]:
     """The plan as JSON-serialisable data (for ``plan --json``)."""
     return {
         "changed": any(p.changed for p in plans),
-        "data_loss": any(p.data_loss for p in plans),
+        "data_loss": any(all_data_loss(p) for p in plans),
         "blocked": any(plan_blockers(p) for p in plans),
         "stack_sets": [_plan_json(p) for p in plans],
     }
+
+
+# --------------------------------------------------------------------------- auto-deployment
+
+
+def auto_deployment_request(value: tuple[bool, bool] | None) -> dict[str, bool] | None:
+    """``(Enabled, RetainStacksOnAccountRemoval)`` as the API's AutoDeployment structure (None: not
+    set). RetainStacksOnAccountRemoval is only sent when enabled ("Specify only if Enabled is set to
+    True", API reference), so a disabled setting compares equal whatever retain says."""
+    if value is None:
+        return None
+    enabled, retain = value
+    if not enabled:
+        return {"Enabled": False}
+    return {"Enabled": True, "RetainStacksOnAccountRemoval": retain}
+
+
+def _auto_text(auto: Mapping[str, bool]) -> str:
+    return ", ".join(f"{k}={str(v).lower()}" for k, v in auto.items())
+
+
+# --------------------------------------------------------------------------- outdated instances
+
+
+def instance_data_loss(plan: StackSetPlan) -> list[ResourceChange]:
+    """Data loss in updating the OUTDATED instances from the template they actually run.
+
+    After a failed UpdateStackSet (say an ``--allow-replacement`` run that stopped half-way) the
+    stack set already holds the new template, so :attr:`StackSetPlan.data_loss` (the stack set's
+    template against the desired one) shows nothing, while the instances not reached still run
+    the old template and updating them replaces their table or buckets. The executor reads those
+    templates into :attr:`ObservedInstance.template_body`; this diffs the desired template against
+    each distinct one. An instance whose template could not be read (``template_error``) counts as
+    possible data loss: the update is refused without ``--allow-replacement`` rather than guessed.
+    Changes already in :attr:`StackSetPlan.data_loss` are not repeated.
+    """
+    desired = plan.desired
+    known = {c.logical_id for c in plan.data_loss}
+    found: dict[str, tuple[ResourceChange, list[str]]] = {}
+    unreadable: list[tuple[ObservedInstance, str]] = []
+    by_body: dict[str, list[ObservedInstance]] = {}
+    for instance in plan.instances.outdated:
+        if instance.template_error:
+            unreadable.append((instance, instance.template_error))
+        elif instance.template_body:
+            by_body.setdefault(instance.template_body, []).append(instance)
+    for body, instances in by_body.items():
+        try:
+            deployed = parse_template_body(body)
+        except ValueError as exc:
+            unreadable.extend((i, f"its template does not parse ({exc})") for i in instances)
+            continue
+        for change in diff_templates(deployed, desired.template, region=desired.region).data_loss:
+            if change.logical_id in known:
+                continue
+            entry = found.setdefault(change.logical_id, (change, []))
+            entry[1].extend(f"{i.account} {i.region}" for i in instances)
+    out = [
+        attrs.evolve(
+            change,
+            reason=f"{change.reason} (OUTDATED instance(s) {', '.join(where)} still run an older template "
+            "than the stack set's, e.g. after a failed update; updating them replaces it)",
+        )
+        for change, where in found.values()
+    ]
+    for instance, error in unreadable:
+        out.append(
+            ResourceChange(
+                logical_id=f"(stack of {instance.account} {instance.region})",
+                resource_type="AWS::CloudFormation::Stack",
+                action="modify",
+                data_loss=True,
+                reason=(
+                    f"the OUTDATED instance's deployed template could not be read ({error}), so whether "
+                    "updating it replaces its table or buckets is unknown"
+                ),
+            )
+        )
+    return out
+
+
+def all_data_loss(plan: StackSetPlan) -> list[ResourceChange]:
+    """The stack set's template data loss and that of its OUTDATED instances (what ``deploy``
+    refuses without ``--allow-replacement``)."""
+    return [*plan.data_loss, *instance_data_loss(plan)]

@@ -3,7 +3,9 @@
 The boto3 :class:`~boto3.session.Session` is injected (the CLI builds it; tests and the
 local emulator pass their own). Retries come from botocore's ``adaptive`` retry mode.
 Clients for accounts other than the caller's use credentials from STS AssumeRole on the
-stack set execution role in that account; the caller's own account needs no role.
+stack set execution role in that account; the caller's own account needs no role. Those
+credentials are refreshable: botocore assumes the role again before they expire, so a client
+cached for a long run never signs with an expired token.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from botocore.config import Config as BotocoreConfig
+from botocore.credentials import RefreshableCredentials
+from botocore.utils import parse_timestamp
 
 from appstorage.validators import partition_of
 
@@ -95,8 +101,11 @@ class ClientFactory:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         role_session_name: str = "appstorage-deploy",
         hooks: tuple[Callable[[Any], None], ...] = (),
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.session = session
+        #: The clock assumed-role credentials are checked against (UTC, timezone-aware; tests inject).
+        self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self.endpoint_url = endpoint_url
         self.config = BotocoreConfig(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
@@ -143,20 +152,43 @@ class ClientFactory:
         return f"arn:{partition_of(region)}:iam::{account}:role/{role_name}"
 
     def _assumed(self, account: str, role_name: str, region: str) -> boto3.Session:
+        """A session on the role in ``account`` whose credentials refresh themselves: botocore's
+        :class:`~botocore.credentials.RefreshableCredentials` call AssumeRole again when they are
+        within 15 minutes of expiry (10: blocking), so clients cached for the whole run keep
+        working after long waits instead of failing with ExpiredToken."""
         if not role_name:
             raise ValueError(f"no role name to assume in account {account}")
         key = (account, role_name)
         if key not in self._sessions:
-            sts: STSClient = self.client("sts", region, None)
-            creds = sts.assume_role(
-                RoleArn=self.role_arn(account, role_name, region), RoleSessionName=self.role_session_name
-            )["Credentials"]
-            self._sessions[key] = boto3.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-                region_name=region,
+            role_arn = self.role_arn(account, role_name, region)
+
+            def assume() -> dict[str, str]:
+                sts: STSClient = self.client("sts", region, None)
+                creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=self.role_session_name)[
+                    "Credentials"
+                ]
+                expiry = creds["Expiration"]
+                return {
+                    "access_key": creds["AccessKeyId"],
+                    "secret_key": creds["SecretAccessKey"],
+                    "token": creds["SessionToken"],
+                    "expiry_time": expiry.isoformat() if isinstance(expiry, datetime) else str(expiry),
+                }
+
+            # The first AssumeRole happens now, so a role that cannot be assumed fails here.
+            metadata = assume()
+            credentials = RefreshableCredentials(
+                access_key=metadata["access_key"],
+                secret_key=metadata["secret_key"],
+                token=metadata["token"],
+                expiry_time=parse_timestamp(metadata["expiry_time"]),
+                refresh_using=assume,
+                method="sts-assume-role",
+                time_fetcher=self.now,
             )
+            core = botocore.session.Session()
+            core._credentials = credentials  # type: ignore[attr-defined]  # botocore's documented pattern
+            self._sessions[key] = boto3.Session(botocore_session=core, region_name=region)
         return self._sessions[key]
 
     # ------------------------------------------------------------------ typed helpers

@@ -201,7 +201,7 @@ def test_operation_in_progress_waits_and_retries_with_same_operation_id(
     )
     describe_op(stub, replica.name, "op-1", "SUCCEEDED")
     executor.execute_phase(plan_stack_set(replica, None))
-    assert clock.sleeps == [3.75]
+    assert clock.sleeps == [3.75, 3.75]  # the poll of theirs, then the backoff before the retry
     assert executor.operations == ["op-1"]
 
 

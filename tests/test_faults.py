@@ -139,7 +139,8 @@ def test_operation_in_progress_waits_for_it_then_continues(moto_endpoint: str, c
     assert len(attempts) == 2
     assert attempts[0]["OperationId"] == attempts[1]["OperationId"]  # idempotent retry
     assert [c["OperationId"] for c in faults.calls("DescribeStackSetOperation")][:2] == ["theirs", "theirs"]
-    assert clock.sleeps == [3.75]
+    # one poll of theirs while RUNNING, then the retry's own backoff (always taken before retrying)
+    assert clock.sleeps == [3.75, 3.75]
     assert_nothing_deleted_or_cancelled(faults)
 
 
