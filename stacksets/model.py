@@ -155,6 +155,10 @@ class StackSetPlan:
     instances: InstanceDiff
     #: changes of the stack set's own settings, e.g. "PermissionModel: SELF_MANAGED -> SERVICE_MANAGED"
     settings: tuple[str, ...] = ()
+    #: instances deploy leaves alone (INOPERABLE, suspended account), each with its remedy
+    notes: tuple[str, ...] = ()
+    #: why deploy refuses this plan whatever the options (a change CloudFormation refuses)
+    blockers: tuple[str, ...] = ()
 
     @property
     def data_loss(self) -> tuple[ResourceChange, ...]:

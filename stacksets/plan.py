@@ -43,7 +43,6 @@ from .model import (
 
 __all__ = [
     "DeployBlocked",
-    "PlanWithNotes",
     "all_data_loss",
     "auto_deployment_request",
     "instance_data_loss",
@@ -152,7 +151,7 @@ def plan_stack_set(
         settings.append("ManagedExecution: off -> on")
     instances = _instance_diff(desired.instances, observed.instances)
     changed = template.changed or parameters or settings or instances.changed
-    return PlanWithNotes(
+    return StackSetPlan(
         desired=desired,
         action="update" if changed else "no change",
         template=template,
@@ -174,16 +173,6 @@ SKIPPED_SUSPENDED_ACCOUNT = "SKIPPED_SUSPENDED_ACCOUNT"
 class DeployBlocked(Exception):
     """The plan cannot be applied as is (not a data-loss question: ``--allow-replacement`` does
     not lift it); ``str()`` says why and what to do."""
-
-
-@attrs.frozen
-class PlanWithNotes(StackSetPlan):
-    """A :class:`~stacksets.model.StackSetPlan` with what the shared model does not carry:
-    ``notes`` (instances deploy leaves alone, with the remedy) and ``blockers`` (why deploy
-    refuses the plan). Read them with :func:`plan_notes` and :func:`plan_blockers`."""
-
-    notes: tuple[str, ...] = ()
-    blockers: tuple[str, ...] = ()
 
 
 def _held(instance: ObservedInstance) -> bool:
@@ -239,12 +228,12 @@ def _blockers(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple[str
 
 def plan_notes(plan: StackSetPlan) -> tuple[str, ...]:
     """Instances deploy leaves alone (INOPERABLE, suspended account), each with its remedy."""
-    return plan.notes if isinstance(plan, PlanWithNotes) else ()
+    return plan.notes
 
 
 def plan_blockers(plan: StackSetPlan) -> tuple[str, ...]:
     """Why deploy refuses this plan whatever the options (see :class:`DeployBlocked`)."""
-    return plan.blockers if isinstance(plan, PlanWithNotes) else ()
+    return plan.blockers
 
 
 # --------------------------------------------------------------------------- for the executor
