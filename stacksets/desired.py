@@ -89,6 +89,12 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
             if deployment.permission_model == "SERVICE_MANAGED"
             else None
         ),
+        execution_role_name=(
+            deployment.execution_role_name if deployment.permission_model == "SELF_MANAGED" else None
+        ),
+        administration_role_arn=(
+            deployment.administration_role_arn if deployment.permission_model == "SELF_MANAGED" else None
+        ),
     )
 
 

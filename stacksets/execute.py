@@ -626,9 +626,13 @@ class Executor:
             "CallAs": self.call_as,
         }
         if desired.permission_model == "SELF_MANAGED":
-            if self.deployment.administration_role_arn:
-                request["AdministrationRoleARN"] = self.deployment.administration_role_arn
-            request["ExecutionRoleName"] = self.deployment.execution_role_name
+            # Sent on create and on every update, so that a change of only these is applied. An
+            # unset AdministrationRoleARN is not sent (CloudFormation's default role) unless the
+            # plan filled in the default role's ARN: UpdateStackSet without one keeps the old role.
+            admin = desired.administration_role_arn or self.deployment.administration_role_arn
+            if admin:
+                request["AdministrationRoleARN"] = admin
+            request["ExecutionRoleName"] = desired.execution_role_name or self.deployment.execution_role_name
         elif desired.auto_deployment is not None:
             # SERVICE_MANAGED: service-linked roles (no AdministrationRoleARN/ExecutionRoleName);
             # new accounts in the target OUs get instances automatically when enabled.

@@ -57,6 +57,12 @@ class DesiredStackSet:
     tags: Mapping[str, str] = attrs.field(factory=dict)
     #: SERVICE_MANAGED only: (Enabled, RetainStacksOnAccountRemoval); None for SELF_MANAGED.
     auto_deployment: tuple[bool, bool] | None = None
+    #: SELF_MANAGED only (None for SERVICE_MANAGED, whose roles are service-linked): the
+    #: ExecutionRoleName sent with CreateStackSet/UpdateStackSet.
+    execution_role_name: str | None = None
+    #: SELF_MANAGED only: the AdministrationRoleARN sent; None sends none, and CloudFormation uses
+    #: arn:<partition>:iam::<administrator account>:role/AWSCloudFormationStackSetAdministrationRole.
+    administration_role_arn: str | None = None
 
 
 @attrs.frozen
@@ -93,6 +99,11 @@ class ObservedStackSet:
     stack_set_arn: str = ""
     #: (Enabled, RetainStacksOnAccountRemoval) as reported; None when not reported.
     auto_deployment: tuple[bool, bool] | None = None
+    #: The stack set's own tags, ExecutionRoleName and AdministrationRoleARN as reported; None when
+    #: DescribeStackSet does not report them (the planner then does not compare them).
+    tags: Mapping[str, str] | None = None
+    execution_role_name: str | None = None
+    administration_role_arn: str | None = None
 
 
 @attrs.frozen

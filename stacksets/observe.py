@@ -115,4 +115,10 @@ def observe_stack_set(
             if auto
             else None
         ),
+        # Not reported: not compared (see plan_stack_set). AWS reports Tags (possibly empty), and
+        # for SELF_MANAGED stack sets ExecutionRoleName and AdministrationRoleARN (the default role's
+        # ARN when none was given); moto reports all three, also for SERVICE_MANAGED stack sets.
+        tags=({t["Key"]: t.get("Value", "") for t in data.get("Tags", [])} if "Tags" in data else None),
+        execution_role_name=data.get("ExecutionRoleName"),
+        administration_role_arn=data.get("AdministrationRoleARN"),
     )

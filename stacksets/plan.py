@@ -5,8 +5,9 @@ Semantics of :attr:`StackSetPlan.action`:
 * ``"create"``: the stack set does not exist (``observed`` is None or its status is DELETED).
   Every resource is an "add", every parameter is added, every desired instance is to create.
 * ``"update"``: the stack set exists and something must change: its template (compared as
-  parsed JSON, so formatting alone is no change), its parameters, its permission model
-  (see :func:`stack_set_changes`), *or only its instances* (missing, surplus, or outdated ones).
+  parsed JSON, so formatting alone is no change), its parameters, its own settings (permission
+  model, auto-deployment, tags, execution and administration roles: see
+  :func:`stack_set_changes`), *or only its instances* (missing, surplus, or outdated ones).
   :func:`needs_stack_set_update` tells the executor whether ``UpdateStackSet`` is needed
   or only ``CreateStackInstances`` / ``UpdateStackInstances`` / ``DeleteStackInstances``.
 * ``"no change"``: nothing to do; the executor makes no mutating call.
@@ -45,6 +46,7 @@ __all__ = [
     "DeployBlocked",
     "all_data_loss",
     "auto_deployment_request",
+    "default_administration_role_arn",
     "instance_data_loss",
     "instances_to_create",
     "instances_to_delete",
@@ -149,6 +151,11 @@ def plan_stack_set(
         settings.append(f"AutoDeployment: {_auto_text(old_auto)} -> {_auto_text(new_auto)}")
     if require_managed_execution and not observed.managed_execution:
         settings.append("ManagedExecution: off -> on")
+    tags = _tag_changes(observed.tags, desired.tags)
+    if tags:
+        settings.append(f"Tags: {tags}")
+    role_settings, desired = _role_changes(desired, observed)
+    settings.extend(role_settings)
     instances = _instance_diff(desired.instances, observed.instances)
     changed = template.changed or parameters or settings or instances.changed
     return StackSetPlan(
@@ -161,6 +168,64 @@ def plan_stack_set(
         notes=_held_notes(desired, observed),
         blockers=_blockers(desired, observed),
     )
+
+
+#: The administration role CloudFormation uses when CreateStackSet names none (SELF_MANAGED).
+DEFAULT_ADMINISTRATION_ROLE = "AWSCloudFormationStackSetAdministrationRole"
+
+
+def default_administration_role_arn(stack_set_arn: str) -> str | None:
+    """``arn:<partition>:iam::<administrator account>:role/AWSCloudFormationStackSetAdministrationRole``
+    for the stack set ``arn:<partition>:cloudformation:<region>:<account>:stackset/...``; None
+    when the ARN does not say."""
+    parts = stack_set_arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1] or not parts[4]:
+        return None
+    return f"arn:{parts[1]}:iam::{parts[4]}:role/{DEFAULT_ADMINISTRATION_ROLE}"
+
+
+def _tag_changes(old: Mapping[str, str] | None, new: Mapping[str, str]) -> str:
+    """The stack set's tag changes as "+added=value, -removed=value, ~changed=old -> new" (empty:
+    none). ``old`` None: not reported, not compared. UpdateStackSet sends the whole tag list."""
+    if old is None:
+        return ""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if key not in old:
+            out.append(f"+{key}={new[key]}")
+        elif key not in new:
+            out.append(f"-{key}={old[key]}")
+        elif old[key] != new[key]:
+            out.append(f"~{key}={old[key]} -> {new[key]}")
+    return ", ".join(out)
+
+
+def _role_changes(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple[list[str], DesiredStackSet]:
+    """ExecutionRoleName and AdministrationRoleARN changes (SELF_MANAGED on both sides; a
+    permission model change is a setting, or a blocker, of its own), and ``desired`` as
+    UpdateStackSet must send it.
+
+    Compared only when DescribeStackSet reports them (AWS does for SELF_MANAGED stack sets). An
+    unset desired AdministrationRoleARN means CloudFormation's default role, whose ARN is derived
+    from the stack set's ARN: moving from a custom role back to the default one is a change, and
+    since UpdateStackSet without an AdministrationRoleARN keeps the previous role, the returned
+    ``desired`` then names the default role's ARN explicitly.
+    """
+    if desired.permission_model != "SELF_MANAGED" or observed.permission_model != "SELF_MANAGED":
+        return [], desired
+    out: list[str] = []
+    have, want = observed.execution_role_name, desired.execution_role_name
+    if have is not None and want is not None and have != want:
+        out.append(f"ExecutionRoleName: {have} -> {want}")
+    have = observed.administration_role_arn
+    want = desired.administration_role_arn
+    default = want is None
+    if default:
+        want = default_administration_role_arn(observed.stack_set_arn)
+    if have is not None and want is not None and have != want:
+        out.append(f"AdministrationRoleARN: {have} -> {want}{' (the default role)' if default else ''}")
+        desired = attrs.evolve(desired, administration_role_arn=want)
+    return out, desired
 
 
 # --------------------------------------------------------------------------- notes and blockers
@@ -240,7 +305,8 @@ def plan_blockers(plan: StackSetPlan) -> tuple[str, ...]:
 
 
 def stack_set_changes(plan: StackSetPlan) -> tuple[str, ...]:
-    """Changes of the stack set's own settings (permission model, managed execution)."""
+    """Changes of the stack set's own settings (permission model, auto-deployment, managed
+    execution, tags, execution and administration roles)."""
     return plan.settings
 
 

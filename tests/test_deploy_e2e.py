@@ -294,3 +294,69 @@ def test_status_and_outputs_commands(moto_endpoint: str, tmp_path: Path) -> None
     data = json.loads(outputs.read_text())
     assert sum(len(s["instances"]) for s in data["stack_sets"]) == 6
     assert "FrontendBackupBucketName" in out
+
+
+def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path: Path) -> None:
+    """The stack sets' own tags (not only the resources'): a configured tag is planned as a stack
+    set setting and sent with UpdateStackSet; tags changed outside the deployer are put back."""
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    outputs = str(tmp_path / "o.json")
+    assert (
+        run(moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs)[0]
+        == 0
+    )
+    tagged = write_config(tmp_path, dev__tags={"owner": "storage-team"})
+
+    code, out, err = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
+    assert code == 0, err
+    plan = json.loads(out)["dev"]
+    for stack_set in plan["stack_sets"]:
+        assert stack_set["action"] == "update" and stack_set["needs_stack_set_update"] is True
+        assert stack_set["stack_set_changes"] == ["Tags: +owner=storage-team"]
+
+    log = CallLog()
+    code, out, err = run(
+        moto_endpoint, "deploy", "--config", str(tagged), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    assert log.count("UpdateStackSet") == 2
+    admin = ClientFactory(local_session(), endpoint_url=moto_endpoint).cloudformation("us-east-1")
+    names = [s["name"] for s in plan["stack_sets"]]
+    for name in names:
+        tags = admin.describe_stack_set(StackSetName=name)["StackSet"]["Tags"]
+        assert {"Key": "owner", "Value": "storage-team"} in tags
+    log.reset()
+    code, out, err = run(
+        moto_endpoint, "deploy", "--config", str(tagged), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    assert log.mutating() == {}
+    assert "dev: no changes" in out
+
+    # Someone retags the replica stack set by hand: only its settings differ from the configuration.
+    replica = names[0]
+    deployed = admin.describe_stack_set(StackSetName=replica)["StackSet"]
+    admin.update_stack_set(
+        StackSetName=replica,
+        TemplateBody=deployed["TemplateBody"],
+        Parameters=deployed["Parameters"],
+        Tags=[{"Key": "owner", "Value": "someone-else"}],
+    )
+    code, out, err = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
+    assert code == 0, err
+    retagged = json.loads(out)["dev"]["stack_sets"]
+    assert [s["action"] for s in retagged] == ["update", "no change"]
+    assert retagged[0]["template"]["changed"] is False
+    [change] = retagged[0]["stack_set_changes"]
+    assert (
+        change.startswith("Tags: +cost-center=platform, +environment=dev") and "~owner=someone-else" in change
+    )
+    log.reset()
+    code, out, err = run(
+        moto_endpoint, "deploy", "--config", str(tagged), "--env", "dev", "--outputs-file", outputs, log=log
+    )
+    assert code == 0, err
+    assert log.count("UpdateStackSet") == 1
+    code, out, _ = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev")
+    assert code == 0 and "no changes" in out

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import attrs
 import boto3
 import botocore.endpoint
 import pytest
@@ -324,3 +325,100 @@ def test_throttling_is_retried_by_botocore(monkeypatch: pytest.MonkeyPatch, fact
     assert result["StackSetOperation"]["Status"] == "SUCCEEDED"
     assert len(attempts) == 3 and len(sleeps) == 2
     assert result["ResponseMetadata"]["RetryAttempts"] == 2
+
+
+ADMIN_ACCOUNT = "999999999999"
+DEFAULT_ADMIN_ROLE = f"arn:aws:iam::{ADMIN_ACCOUNT}:role/AWSCloudFormationStackSetAdministrationRole"
+
+
+@pytest.mark.parametrize(
+    ("changes", "sent"),
+    [
+        pytest.param(
+            {"tags": {"environment": "prod", "owner": "someone-else"}},
+            {},  # the configured tags, in full: UpdateStackSet replaces the stack set's tags
+            id="tags only",
+        ),
+        pytest.param({"execution_role_name": "OldExecutionRole"}, {}, id="execution role only"),
+        pytest.param(
+            {"administration_role_arn": f"arn:aws:iam::{ADMIN_ACCOUNT}:role/Custom"},
+            # Without it UpdateStackSet would keep the custom role: the default one is named.
+            {"AdministrationRoleARN": DEFAULT_ADMIN_ROLE},
+            id="custom administration role back to the default",
+        ),
+    ],
+)
+def test_settings_only_change_sends_update_stack_set(
+    factory: ClientFactory,
+    config: Config,
+    stub: Stubber,
+    clock: FakeClock,
+    changes: dict[str, Any],
+    sent: dict[str, Any],
+) -> None:
+    """The template, parameters and instances are as deployed; only a stack set setting differs."""
+    from stacksets.model import ObservedInstance, ObservedStackSet
+
+    executor = make_executor(factory, config, "prod", clock)
+    primary = executor.desired[1]
+    deployed = ObservedStackSet(
+        name=primary.name,
+        status="ACTIVE",
+        template_body=primary.template_body,
+        parameters=dict(primary.parameters),
+        instances=tuple(ObservedInstance(i.account, i.region, "CURRENT") for i in primary.instances),
+        managed_execution=True,
+        stack_set_arn=f"arn:aws:cloudformation:{ADMIN_REGION}:{ADMIN_ACCOUNT}:stackset/{primary.name}:1",
+        tags=dict(primary.tags),
+        execution_role_name="AWSCloudFormationStackSetExecutionRole",
+        administration_role_arn=DEFAULT_ADMIN_ROLE,
+    )
+    assert not plan_stack_set(primary, deployed).changed
+    plan = plan_stack_set(primary, attrs.evolve(deployed, **changes))
+    assert plan.action == "update" and not plan.template.changed and len(plan.settings) == 1
+    expected = create_stack_set_params(executor, "primary", "")
+    del expected["ClientRequestToken"]
+    expected.update(
+        {
+            "Tags": [{"Key": k, "Value": v} for k, v in sorted(primary.tags.items())],
+            "OperationPreferences": PREFS,
+            "OperationId": "op-0",
+            **sent,
+        }
+    )
+    assert {"Key": "cost-center", "Value": "platform"} in expected["Tags"]
+    stub.add_response("update_stack_set", {"OperationId": "op-0"}, expected)
+    describe_op(stub, primary.name, "op-0", "SUCCEEDED")
+    executor.execute_phase(plan)
+    assert executor.operations == ["op-0"]
+
+
+def test_observe_reads_tags_and_roles(factory: ClientFactory, stub: Stubber) -> None:
+    from stacksets.observe import observe_stack_set
+
+    name = "tattoo-directory-prod-app-storage-primary"
+    reported = {
+        "StackSetName": name,
+        "Status": "ACTIVE",
+        "TemplateBody": "{}",
+        "Tags": [{"Key": "owner", "Value": "storage-team"}],
+        "ExecutionRoleName": "StorageExec",
+        "AdministrationRoleARN": DEFAULT_ADMIN_ROLE,
+    }
+    cfn = factory.cloudformation(ADMIN_REGION)
+    for response in (reported, {"StackSetName": name, "Status": "ACTIVE"}):
+        stub.add_response(
+            "describe_stack_set", {"StackSet": response}, {"StackSetName": name, "CallAs": "SELF"}
+        )
+        stub.add_response("list_stack_instances", {"Summaries": []}, {"StackSetName": name, "CallAs": "SELF"})
+        stub.add_response(
+            "list_stack_set_operations", {"Summaries": []}, {"StackSetName": name, "CallAs": "SELF"}
+        )
+    observed = observe_stack_set(cfn, name)
+    assert observed is not None
+    assert observed.tags == {"owner": "storage-team"}
+    assert observed.execution_role_name == "StorageExec"
+    assert observed.administration_role_arn == DEFAULT_ADMIN_ROLE
+    silent = observe_stack_set(cfn, name)  # not reported: None, so the planner does not compare them
+    assert silent is not None
+    assert (silent.tags, silent.execution_role_name, silent.administration_role_arn) == (None, None, None)

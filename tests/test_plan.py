@@ -50,6 +50,9 @@ def _desired(edit: Callable[[Raw], None] | None = None, env: str = "prod") -> di
 
 
 BASE = _desired()
+#: The administrator account (the stack sets') and CloudFormation's default administration role there.
+ADMIN = "999999999999"
+DEFAULT_ADMIN_ROLE = f"arn:aws:iam::{ADMIN}:role/AWSCloudFormationStackSetAdministrationRole"
 
 
 def _deployed(desired: DesiredStackSet, **changes: Any) -> ObservedStackSet:
@@ -65,6 +68,10 @@ def _deployed(desired: DesiredStackSet, **changes: Any) -> ObservedStackSet:
         ),
         permission_model=desired.permission_model,
         managed_execution=True,
+        stack_set_arn=f"arn:aws:cloudformation:{desired.region}:{ADMIN}:stackset/{desired.name}:0000",
+        tags=dict(desired.tags),
+        execution_role_name=desired.execution_role_name,
+        administration_role_arn=desired.administration_role_arn or DEFAULT_ADMIN_ROLE,
     )
     return attrs.evolve(observed, **changes)
 
@@ -228,6 +235,162 @@ def test_managed_execution_can_be_required() -> None:
     assert plan.action == "update"
     assert needs_stack_set_update(plan)
     assert stack_set_changes(plan) == ("ManagedExecution: off -> on",)
+
+
+# --------------------------------------------------------------------------- stack set settings
+
+CUSTOM_ADMIN_ROLE = f"arn:aws:iam::{ADMIN}:role/StorageStackSetAdmin"
+_TAGS = dict(BASE["primary"].tags)
+
+# (id, desired, observed, expected settings): settings only, the template is the deployed one.
+SETTINGS_CASES: list[tuple[str, DesiredStackSet, ObservedStackSet, tuple[str, ...]]] = [
+    ("unchanged", BASE["primary"], _deployed(BASE["primary"]), ()),
+    (
+        "tag added",
+        attrs.evolve(BASE["primary"], tags={**_TAGS, "owner": "storage-team"}),
+        _deployed(BASE["primary"]),
+        ("Tags: +owner=storage-team",),
+    ),
+    (
+        "tag changed",
+        BASE["primary"],
+        _deployed(BASE["primary"], tags={**_TAGS, "cost-center": "finance"}),
+        ("Tags: ~cost-center=finance -> platform",),
+    ),
+    (
+        "tag removed",
+        BASE["primary"],
+        _deployed(BASE["primary"], tags={**_TAGS, "owner": "storage-team"}),
+        ("Tags: -owner=storage-team",),
+    ),
+    (
+        "tags added, changed and removed, sorted by key",
+        attrs.evolve(BASE["primary"], tags={**_TAGS, "owner": "storage-team"}),
+        _deployed(BASE["primary"], tags={**_TAGS, "cost-center": "finance", "alpha": "1"}),
+        ("Tags: -alpha=1, ~cost-center=finance -> platform, +owner=storage-team",),
+    ),
+    ("no tags reported: not compared", BASE["primary"], _deployed(BASE["primary"], tags=None), ()),
+    (
+        "untagged stack set",
+        BASE["replica"],
+        _deployed(BASE["replica"], tags={}),
+        ("Tags: " + ", ".join(f"+{k}={v}" for k, v in sorted(BASE["replica"].tags.items())),),
+    ),
+    (
+        "execution role changed",
+        BASE["primary"],
+        _deployed(BASE["primary"], execution_role_name="OldExecutionRole"),
+        ("ExecutionRoleName: OldExecutionRole -> AWSCloudFormationStackSetExecutionRole",),
+    ),
+    (
+        "execution role not reported: not compared",
+        BASE["primary"],
+        _deployed(BASE["primary"], execution_role_name=None),
+        (),
+    ),
+    (
+        "administration role set",
+        attrs.evolve(BASE["primary"], administration_role_arn=CUSTOM_ADMIN_ROLE),
+        _deployed(BASE["primary"]),
+        (f"AdministrationRoleARN: {DEFAULT_ADMIN_ROLE} -> {CUSTOM_ADMIN_ROLE}",),
+    ),
+    (
+        "administration role changed",
+        attrs.evolve(BASE["primary"], administration_role_arn=CUSTOM_ADMIN_ROLE),
+        _deployed(BASE["primary"], administration_role_arn=f"arn:aws:iam::{ADMIN}:role/Old"),
+        (f"AdministrationRoleARN: arn:aws:iam::{ADMIN}:role/Old -> {CUSTOM_ADMIN_ROLE}",),
+    ),
+    (
+        "administration role unset: back to the default role",
+        BASE["primary"],
+        _deployed(BASE["primary"], administration_role_arn=CUSTOM_ADMIN_ROLE),
+        (f"AdministrationRoleARN: {CUSTOM_ADMIN_ROLE} -> {DEFAULT_ADMIN_ROLE} (the default role)",),
+    ),
+    (
+        "custom administration role unchanged",
+        attrs.evolve(BASE["primary"], administration_role_arn=CUSTOM_ADMIN_ROLE),
+        _deployed(attrs.evolve(BASE["primary"], administration_role_arn=CUSTOM_ADMIN_ROLE)),
+        (),
+    ),
+    (
+        "administration role unset, default role in another partition",
+        BASE["primary"],
+        _deployed(
+            BASE["primary"],
+            stack_set_arn=f"arn:aws-cn:cloudformation:cn-north-1:{ADMIN}:stackset/x:1",
+            administration_role_arn=f"arn:aws-cn:iam::{ADMIN}:role/AWSCloudFormationStackSetAdministrationRole",
+        ),
+        (),
+    ),
+    (
+        "administration role unset and no stack set ARN: not compared",
+        BASE["primary"],
+        _deployed(BASE["primary"], stack_set_arn="", administration_role_arn=CUSTOM_ADMIN_ROLE),
+        (),
+    ),
+    (
+        "SERVICE_MANAGED: roles are service-linked, not compared (moto reports them anyway)",
+        attrs.evolve(
+            BASE["primary"], permission_model="SERVICE_MANAGED", execution_role_name=None, instances=()
+        ),
+        _deployed(
+            BASE["primary"],
+            permission_model="SERVICE_MANAGED",
+            instances=(),
+            execution_role_name="Other",
+            administration_role_arn=CUSTOM_ADMIN_ROLE,
+        ),
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("desired", "observed", "expected"), [pytest.param(*case[1:], id=case[0]) for case in SETTINGS_CASES]
+)
+def test_stack_set_settings(
+    desired: DesiredStackSet, observed: ObservedStackSet, expected: tuple[str, ...]
+) -> None:
+    plan = plan_stack_set(desired, observed)
+    assert stack_set_changes(plan) == expected
+    assert plan.action == ("update" if expected else "no change")
+    # A settings-only change is an UpdateStackSet (which sends Tags and the roles), nothing else.
+    assert needs_stack_set_update(plan) is bool(expected)
+    assert not plan.template.changed and not plan.parameters and not plan.instances.changed
+    data = plan_to_json([plan])["stack_sets"][0]
+    assert data["stack_set_changes"] == list(expected)
+    assert data["needs_stack_set_update"] is bool(expected)
+    text = render_plan([plan])
+    for setting in expected:
+        assert f"  ~ {setting}\n" in text, text
+
+
+def test_unset_administration_role_sends_the_default_role_to_leave_a_custom_one() -> None:
+    """UpdateStackSet without AdministrationRoleARN keeps the previous role: the plan's desired
+    stack set names the default role's ARN so that the executor sends it."""
+    plan = plan_stack_set(
+        BASE["primary"], _deployed(BASE["primary"], administration_role_arn=CUSTOM_ADMIN_ROLE)
+    )
+    assert plan.desired.administration_role_arn == DEFAULT_ADMIN_ROLE
+    assert attrs.evolve(plan.desired, administration_role_arn=None) == BASE["primary"]
+    unchanged = plan_stack_set(BASE["primary"], _deployed(BASE["primary"]))
+    assert unchanged.desired is BASE["primary"]
+
+
+def test_desired_roles_come_from_the_deployment() -> None:
+    custom = _desired(_set("environments.prod.deployment.administration_role_arn", CUSTOM_ADMIN_ROLE))
+    renamed = _desired(_set("environments.prod.deployment.execution_role_name", "StorageExec"))
+    for kind in ("primary", "replica"):
+        assert BASE[kind].execution_role_name == "AWSCloudFormationStackSetExecutionRole"
+        assert BASE[kind].administration_role_arn is None
+        assert custom[kind].administration_role_arn == CUSTOM_ADMIN_ROLE
+        assert renamed[kind].execution_role_name == "StorageExec"
+        # Only the roles differ: the template is the same, so only the settings compare says "update".
+        plan = plan_stack_set(renamed[kind], _deployed(BASE[kind]))
+        assert not plan.template.changed
+        assert stack_set_changes(plan) == (
+            "ExecutionRoleName: AWSCloudFormationStackSetExecutionRole -> StorageExec",
+        )
 
 
 # --------------------------------------------------------------------------- parameters
