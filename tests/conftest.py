@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,19 @@ def moto_endpoint(moto_server: str) -> str:
     """A freshly reset moto server URL."""
     reset_moto(moto_server)
     return moto_server
+
+
+@pytest.fixture
+def deployed(moto_endpoint: str, tmp_path: Path) -> Path:
+    """The bundled example's dev environment deployed to three accounts on a fresh moto
+    server; yields the configuration file."""
+    from tests.faults import run_cli
+    from tests.helpers import seeded, write_config
+
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    code, _, err = run_cli(
+        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--yes", outputs=tmp_path / "o.json"
+    )
+    assert code == 0, err
+    return config

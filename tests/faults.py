@@ -199,3 +199,22 @@ def run_cli(
         confirm_input=confirm_input,
     )
     return code, out.getvalue(), err.getvalue()
+
+
+def deploy(
+    endpoint: str, config: Path, faults: Faults | None = None, clock: FakeClock | None = None, *extra: str
+) -> tuple[int, str, str]:
+    """``deploy --env dev --yes`` of ``config``, outputs next to it, with injected faults."""
+    return run_cli(
+        endpoint,
+        "deploy",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--yes",
+        *extra,
+        faults=faults,
+        clock=clock,
+        outputs=config.parent / "outputs.json",
+    )

@@ -19,35 +19,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from appstorage.config import bundled_example_path, load_config
+from appstorage.config import load_config
 from stacksets.cli import main
-from stacksets.local import local_session, seed
+from stacksets.local import local_session
 from stacksets.session import CallLog, ClientFactory
-
-ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
-
-
-def write_config(tmp_path: Path, **changes: Any) -> Path:
-    """The bundled example with dev and prod deployed to three accounts, plus ``changes``."""
-    data = yaml.safe_load(bundled_example_path().read_text())
-    for env in ("dev", "prod"):
-        data["environments"][env]["deployment"]["accounts"] = list(ACCOUNTS)
-    for key, value in changes.items():
-        if key == "name_prefix":
-            data["name_prefix"] = value
-        else:
-            env, field = key.split("__")
-            data["environments"][env][field] = value
-    path = tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def seeded(endpoint: str, config_path: Path) -> None:
-    config = load_config(config_path)
-    seed(ClientFactory(local_session(), endpoint_url=endpoint), config, config.environments.values())
+from tests.helpers import ACCOUNTS, seeded, write_config
 
 
 def run(

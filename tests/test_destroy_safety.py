@@ -23,7 +23,7 @@ from stacksets.local import local_session
 from stacksets.model import DesiredStackSet, ObservedInstance, ObservedStackSet
 from stacksets.session import ClientFactory
 from tests.faults import Faults, run_cli
-from tests.test_deploy_e2e import ACCOUNTS, seeded, write_config
+from tests.helpers import ACCOUNTS
 
 DEV = {d.kind: d for d in desired_stack_sets(load_config(), "dev")}
 PRIMARY = DEV["primary"]
@@ -146,14 +146,3 @@ def test_destroy_refuses_before_any_delete_when_the_deployed_table_is_not_retain
     for account in ACCOUNTS:
         ddb = factory.client("dynamodb", "us-east-1", account, "AWSCloudFormationStackSetExecutionRole")
         assert ddb.describe_table(TableName="tattoo-directory-dev")["Table"]["TableStatus"]
-
-
-@pytest.fixture
-def deployed(moto_endpoint: str, tmp_path: Path) -> Path:
-    config = write_config(tmp_path)
-    seeded(moto_endpoint, config)
-    code, _, err = run_cli(
-        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--yes", outputs=tmp_path / "o.json"
-    )
-    assert code == 0, err
-    return config

@@ -31,7 +31,7 @@ from stacksets.execute import Executor
 from stacksets.local import local_session
 from stacksets.session import ClientFactory
 from tests.faults import FakeClock, Faults, Rule, members, run_cli
-from tests.test_deploy_e2e import ACCOUNTS, seeded, write_config
+from tests.helpers import ACCOUNTS
 
 ROLE = "AWSCloudFormationStackSetExecutionRole"
 PREFS = {
@@ -237,17 +237,6 @@ def _drift_faults(drift: dict[str, str], resource_drifts: str = "") -> Faults:
 
 def _after(detect: Rule, kind: str) -> Callable[[dict[str, str]], bool]:
     return lambda params: detect.hits > 0 and kind in params.get("StackSetName", "")
-
-
-@pytest.fixture
-def deployed(moto_endpoint: str, tmp_path: Path) -> Path:
-    config = write_config(tmp_path)
-    seeded(moto_endpoint, config)
-    code, _, err = run_cli(
-        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--yes", outputs=tmp_path / "o.json"
-    )
-    assert code == 0, err
-    return config
 
 
 def test_drift_cli_in_sync_exits_0(moto_endpoint: str, deployed: Path) -> None:

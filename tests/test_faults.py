@@ -29,8 +29,8 @@ import botocore.endpoint
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from tests.faults import FakeClock, Faults, members, run_cli
-from tests.test_deploy_e2e import ACCOUNTS, seeded, write_config
+from tests.faults import FakeClock, Faults, deploy, members
+from tests.helpers import ACCOUNTS, seeded, write_config
 
 REPLICA = "tattoo-directory-dev-app-storage-replica"
 PRIMARY = "tattoo-directory-dev-app-storage-primary"
@@ -49,25 +49,6 @@ def config(moto_endpoint: str, tmp_path: Path) -> Path:
     path = write_config(tmp_path)
     seeded(moto_endpoint, path)
     return path
-
-
-def deploy(
-    endpoint: str, config: Path, faults: Faults, clock: FakeClock | None = None, *extra: str
-) -> tuple[int, str, str]:
-    outputs = config.parent / "outputs.json"
-    return run_cli(
-        endpoint,
-        "deploy",
-        "--config",
-        str(config),
-        "--env",
-        "dev",
-        "--yes",
-        *extra,
-        faults=faults,
-        clock=clock,
-        outputs=outputs,
-    )
 
 
 def operation(op_id: str, status: str, failed: int = 0) -> str:

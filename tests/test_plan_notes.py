@@ -32,7 +32,7 @@ from stacksets.plan import (
     render_plan,
 )
 from stacksets.session import CallLog
-from tests.test_deploy_e2e import seeded, write_config
+from tests.helpers import seeded, write_config
 
 DEV = {d.kind: d for d in desired_stack_sets(load_config(), "dev")}
 PRIMARY = DEV["primary"]

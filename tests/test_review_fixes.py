@@ -27,27 +27,12 @@ from stacksets.local import local_session
 from stacksets.model import ObservedInstance, ObservedStackSet
 from stacksets.plan import plan_stack_set
 from stacksets.session import ClientFactory
-from tests.faults import FakeClock, Faults, run_cli
-from tests.test_deploy_e2e import ACCOUNTS, seeded, write_config
+from tests.faults import FakeClock, Faults, deploy, run_cli
+from tests.helpers import ACCOUNTS, seeded, write_config
 from tests.test_deploy_org import MEMBERS, OU, executor_for, org_config
 
 REPLICA = "tattoo-directory-dev-app-storage-replica"
 PRIMARY = "tattoo-directory-dev-app-storage-primary"
-
-
-def deploy(endpoint: str, config: Path, faults: Faults | None = None, *extra: str) -> tuple[int, str, str]:
-    return run_cli(
-        endpoint,
-        "deploy",
-        "--config",
-        str(config),
-        "--env",
-        "dev",
-        "--yes",
-        *extra,
-        faults=faults,
-        outputs=config.parent / "outputs.json",
-    )
 
 
 @pytest.fixture
