@@ -41,6 +41,21 @@ def run(
     return code, out.getvalue(), err.getvalue()
 
 
+def deploy_dev(
+    endpoint: str,
+    config: Path,
+    outputs: Path | str,
+    *extra: str,
+    log: CallLog | None = None,
+    hooks: tuple[Any, ...] = (),
+) -> tuple[int, str, str]:
+    """``deploy --env dev`` of ``config``, writing the outputs to ``outputs``."""
+    return run(
+        endpoint, "deploy", "--config", str(config), "--env", "dev", *extra, "--outputs-file", str(outputs),
+        log=log, hooks=hooks,
+    )  # fmt: skip
+
+
 def emulate_stack_updates(endpoint: str) -> Any:
     """A client hook doing what AWS does on UpdateStackSet and moto does not: update the stacks
     (delete + create here, see below). Runs when the deployer sends UpdateStackSet."""
@@ -82,19 +97,7 @@ def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: st
     seeded(moto_endpoint, config)
     outputs = str(tmp_path / "{env}-outputs.json")
     log = CallLog()
-    code, out, err = run(
-        moto_endpoint,
-        "deploy",
-        "--config",
-        str(config),
-        "--env",
-        "dev",
-        "--env",
-        "prod",
-        "--outputs-file",
-        outputs,
-        log=log,
-    )
+    code, out, err = deploy_dev(moto_endpoint, config, outputs, "--env", "prod", log=log)
     assert code == 0, err
     # One CreateStackSet and one CreateStackInstances per phase, whatever the account count.
     assert log.count("CreateStackSet") == 4
@@ -113,19 +116,7 @@ def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: st
                     assert instance["account"] in instance["outputs"]["FrontendBucketName"]
 
     log.reset()
-    code, out, err = run(
-        moto_endpoint,
-        "deploy",
-        "--config",
-        str(config),
-        "--env",
-        "dev",
-        "--env",
-        "prod",
-        "--outputs-file",
-        outputs,
-        log=log,
-    )
+    code, out, err = deploy_dev(moto_endpoint, config, outputs, "--env", "prod", log=log)
     assert code == 0, err
     assert log.mutating() == {}
     assert "dev: no changes" in out and "prod: no changes" in out
@@ -134,19 +125,7 @@ def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: st
 def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) -> None:
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
-    assert (
-        run(
-            moto_endpoint,
-            "deploy",
-            "--config",
-            str(config),
-            "--env",
-            "dev",
-            "--outputs-file",
-            str(tmp_path / "o.json"),
-        )[0]
-        == 0
-    )
+    assert deploy_dev(moto_endpoint, config, tmp_path / "o.json")[0] == 0
     changed = write_config(tmp_path, dev__cors_allowed_origins=["https://new.tattoo.example.com"])
 
     code, out, err = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
@@ -162,17 +141,7 @@ def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) ->
         assert stack_set["instances"] == {"add": [], "remove": [], "outdated": []}
 
     log = CallLog()
-    code, out, err = run(
-        moto_endpoint,
-        "deploy",
-        "--config",
-        str(changed),
-        "--env",
-        "dev",
-        "--outputs-file",
-        str(tmp_path / "o.json"),
-        log=log,
-    )
+    code, out, err = deploy_dev(moto_endpoint, changed, tmp_path / "o.json", log=log)
     assert code == 0, err
     # moto: UpdateStackSet is accepted (OperationPreferences ignored) and finishes at once.
     assert log.count("UpdateStackSet") == 2
@@ -184,48 +153,21 @@ def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) ->
 def test_new_name_prefix_is_data_loss(moto_endpoint: str, tmp_path: Path) -> None:
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
-    assert (
-        run(
-            moto_endpoint,
-            "deploy",
-            "--config",
-            str(config),
-            "--env",
-            "dev",
-            "--outputs-file",
-            str(tmp_path / "o.json"),
-        )[0]
-        == 0
-    )
+    assert deploy_dev(moto_endpoint, config, tmp_path / "o.json")[0] == 0
     renamed = write_config(tmp_path, name_prefix="tattoo")
     seeded(moto_endpoint, renamed)
 
     log = CallLog()
-    code, _out, err = run(
-        moto_endpoint,
-        "deploy",
-        "--config",
-        str(renamed),
-        "--env",
-        "dev",
-        "--outputs-file",
-        str(tmp_path / "o.json"),
-        log=log,
-    )
+    code, _out, err = deploy_dev(moto_endpoint, renamed, tmp_path / "o.json", log=log)
     assert code == 1
     assert "DATA LOSS" in err and "Table" in err
     assert log.mutating() == {}
 
-    code, _out, err = run(
+    code, _out, err = deploy_dev(
         moto_endpoint,
-        "deploy",
-        "--config",
-        str(renamed),
-        "--env",
-        "dev",
+        renamed,
+        tmp_path / "o.json",
         "--allow-replacement",
-        "--outputs-file",
-        str(tmp_path / "o.json"),
         hooks=(emulate_stack_updates(moto_endpoint),),
     )
     assert code == 0, err
@@ -241,12 +183,7 @@ def test_status_and_outputs_commands(moto_endpoint: str, tmp_path: Path) -> None
     assert code == 0, err
     assert [s["status"] for s in json.loads(out)["dev"]] == ["NOT DEPLOYED", "NOT DEPLOYED"]
     outputs = tmp_path / "o.json"
-    assert (
-        run(moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", str(outputs))[
-            0
-        ]
-        == 0
-    )
+    assert deploy_dev(moto_endpoint, config, outputs)[0] == 0
     code, out, err = run(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
     assert code == 0, err
     for stack_set in json.loads(out)["dev"]:
@@ -278,10 +215,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
     outputs = str(tmp_path / "o.json")
-    assert (
-        run(moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs)[0]
-        == 0
-    )
+    assert deploy_dev(moto_endpoint, config, outputs)[0] == 0
     tagged = write_config(tmp_path, dev__tags={"owner": "storage-team"})
 
     code, out, err = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
@@ -292,9 +226,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         assert stack_set["stack_set_changes"] == ["Tags: +owner=storage-team"]
 
     log = CallLog()
-    code, out, err = run(
-        moto_endpoint, "deploy", "--config", str(tagged), "--env", "dev", "--outputs-file", outputs, log=log
-    )
+    code, out, err = deploy_dev(moto_endpoint, tagged, outputs, log=log)
     assert code == 0, err
     assert log.count("UpdateStackSet") == 2
     admin = ClientFactory(local_session(), endpoint_url=moto_endpoint).cloudformation("us-east-1")
@@ -303,9 +235,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         tags = admin.describe_stack_set(StackSetName=name)["StackSet"]["Tags"]
         assert {"Key": "owner", "Value": "storage-team"} in tags
     log.reset()
-    code, out, err = run(
-        moto_endpoint, "deploy", "--config", str(tagged), "--env", "dev", "--outputs-file", outputs, log=log
-    )
+    code, out, err = deploy_dev(moto_endpoint, tagged, outputs, log=log)
     assert code == 0, err
     assert log.mutating() == {}
     assert "dev: no changes" in out
@@ -329,9 +259,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         change.startswith("Tags: +cost-center=platform, +environment=dev") and "~owner=someone-else" in change
     )
     log.reset()
-    code, out, err = run(
-        moto_endpoint, "deploy", "--config", str(tagged), "--env", "dev", "--outputs-file", outputs, log=log
-    )
+    code, out, err = deploy_dev(moto_endpoint, tagged, outputs, log=log)
     assert code == 0, err
     assert log.count("UpdateStackSet") == 1
     code, out, _ = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev")
