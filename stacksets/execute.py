@@ -377,6 +377,9 @@ class Executor:
         #: (stack set, operation id, failed instances) of operations that SUCCEEDED within their
         #: failure tolerance but left instances FAILED: the CLI reports them and exits non-zero.
         self.partial_failures: list[tuple[str, str, list[FailedInstance]]] = []
+        #: replica outputs read by :meth:`verify_replica_outputs`, by (account, region): the
+        #: replica does not change during the primary phase, so collection reuses them.
+        self._verified_replica_outputs: dict[tuple[str, str], StackOutputs] = {}
         #: deploy: the phases whose changes were applied (rollout order), and the phase that was
         #: being applied when the run stopped (None when none was): the CLI names both on an error.
         self.phases_done: list[DesiredStackSet] = []
@@ -468,6 +471,7 @@ class Executor:
         plans: list[StackSetPlan] | None = None,
     ) -> DeployResult:
         """Plan, check, and roll out. Raises :class:`DeployError` subclasses on failure."""
+        self._verified_replica_outputs.clear()
         self.preflight()
         self._deadline = self.runtime.clock() + self.runtime.timeout
         plans = plans if plans is not None else self.plan(resume=True)
@@ -863,6 +867,10 @@ class Executor:
             if observed is None:
                 continue
             for instance in observed.instances:
+                verified = self._verified_replica_outputs.get((instance.account, instance.region))
+                if desired.kind == "replica" and verified is not None:
+                    out.append(verified)  # read after the replica phase, unchanged since
+                    continue
                 try:
                     out.append(self.instance_outputs(desired, instance))
                 except ClientError as exc:
@@ -917,9 +925,10 @@ class Executor:
                 if found is None or found.status == "NOT FOUND":
                     unreadable.append(account)
                     continue
-                outputs = found.outputs
             else:
-                outputs = self.instance_outputs(replica, instance).outputs
+                found = self.instance_outputs(replica, instance)
+            self._verified_replica_outputs[(instance.account, instance.region)] = found
+            outputs = found.outputs
             for purpose in (Purpose.FRONTEND_BACKUP, Purpose.IMAGES_BACKUP):
                 name = bucket_name_for_region(
                     self.config.prefix, self.env.name, purpose, account, self.env.replica_region

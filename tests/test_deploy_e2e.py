@@ -19,8 +19,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from appstorage.config import load_config
 from stacksets.cli import main
+from stacksets.execute import Executor
 from stacksets.local import local_session
 from stacksets.session import CallLog, ClientFactory
 from tests.helpers import ACCOUNTS, seeded, write_config
@@ -264,3 +267,27 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
     assert log.count("UpdateStackSet") == 1
     code, out, _ = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev")
     assert code == 0 and "no changes" in out
+
+
+def test_replica_outputs_are_read_once_per_instance(
+    moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before the primary phase reads the replica outputs; the collection at the end
+    reuses them (the replica does not change during the primary phase)."""
+    reads: list[tuple[str, str]] = []
+    original = Executor.instance_outputs
+
+    def counting(self: Executor, desired: Any, instance: Any) -> Any:
+        reads.append((desired.kind, instance.account))
+        return original(self, desired, instance)
+
+    monkeypatch.setattr(Executor, "instance_outputs", counting)
+    config = write_config(tmp_path)
+    seeded(moto_endpoint, config)
+    code, _out, err = deploy_dev(moto_endpoint, config, tmp_path / "o.json")
+    assert code == 0, err
+    assert sorted(reads) == sorted([("replica", a) for a in ACCOUNTS] + [("primary", a) for a in ACCOUNTS])
+    data = json.loads((tmp_path / "o.json").read_text())
+    replica = next(s for s in data["stack_sets"] if s["kind"] == "replica")
+    assert {i["account"] for i in replica["instances"]} == set(ACCOUNTS)
+    assert all(i["outputs"]["ImagesBackupBucketName"] for i in replica["instances"])
