@@ -41,6 +41,7 @@ from .execute import (
     outputs_to_json,
 )
 from .model import StackSetPlan
+from .observe import error_code
 from .plan import DeployBlocked, plan_to_json, render_plan
 from .session import DEFAULT_MAX_ATTEMPTS, ClientFactory
 
@@ -607,7 +608,7 @@ def main(
         return EXIT_FAILED
     except ClientError as exc:
         reporter.close()
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         if code in CREDENTIAL_ERRORS:
             err.print(
                 f"error: the AWS credentials were rejected ({code}: "

@@ -37,6 +37,7 @@ from appstorage.naming import Purpose, bucket_name_for_region, table_name
 
 from .execute import Declined, DeployError, Executor, FailedInstance, group_targets
 from .model import STATEFUL_TYPES, DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet
+from .observe import error_code
 from .plan import parse_template_body
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def _destroy_one(
             executor.cfn().delete_stack_set(StackSetName=name, CallAs=executor.call_as)
             stack_set_deleted = True
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
+            code = error_code(exc)
             if code == "StackSetNotFoundException":
                 stack_set_deleted = True
             elif code == "StackSetNotEmptyException":

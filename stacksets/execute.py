@@ -29,7 +29,7 @@ from appstorage.naming import Purpose, bucket_name_for_region
 
 from .desired import desired_stack_sets
 from .model import DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
-from .observe import observe_stack_set, running_operations
+from .observe import error_code, observe_stack_set, running_operations
 from .plan import (
     auto_deployment_request,
     instances_to_delete,
@@ -308,10 +308,6 @@ _METHODS = {
 }
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 #: Error codes of a read refused in a target account (the role lacks the permission).
 ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 
@@ -322,7 +318,7 @@ def unreadable_reason(exc: Exception) -> str | None:
     for other errors (they stop the command)."""
     if not isinstance(exc, ClientError):
         return None
-    code = _code(exc)
+    code = error_code(exc)
     if exc.operation_name != "AssumeRole" and code not in ACCESS_DENIED:
         return None
     message = str(exc.response.get("Error", {}).get("Message", ""))
@@ -455,7 +451,7 @@ class Executor:
                 "TemplateBody"
             ]
         except ClientError as exc:
-            reason = unreadable_reason(exc) or f"{exc.operation_name} failed ({_code(exc)})"
+            reason = unreadable_reason(exc) or f"{exc.operation_name} failed ({error_code(exc)})"
             return attrs.evolve(instance, template_error=reason)
         # botocore decodes a JSON TemplateBody into a dict; a YAML one stays a string.
         text = body if isinstance(body, str) else json.dumps(body)
@@ -660,7 +656,7 @@ class Executor:
             try:
                 s3.head_object(Bucket=bucket, Key=key)
             except ClientError as exc:
-                if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
                     raise
                 s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
                 self.reporter.info(f"{desired.name}: template uploaded to s3://{bucket}/{key}")
@@ -688,7 +684,7 @@ class Executor:
         try:
             self.cfn().create_stack_set(**request)
         except ClientError as exc:
-            if _code(exc) != "NameAlreadyExistsException":
+            if error_code(exc) != "NameAlreadyExistsException":
                 raise
             self.reporter.info(f"{desired.name}: already exists (created by a concurrent run)")
 
@@ -705,7 +701,7 @@ class Executor:
             try:
                 response = method(**request)
             except ClientError as exc:
-                code = _code(exc)
+                code = error_code(exc)
                 if code == "OperationIdAlreadyExistsException":
                     response = {"OperationId": request["OperationId"]}
                 elif code == "OperationInProgressException":
@@ -828,7 +824,7 @@ class Executor:
                 if stacks:
                     return dict(stacks[0])
             except ClientError as exc:
-                if _code(exc) != "ValidationError":
+                if error_code(exc) != "ValidationError":
                     raise
         # moto deviation: ListStackInstances reports a StackId that matches no stack (a fresh
         # random id on every call) and the instance stack is named "StackSet:<name>". AWS

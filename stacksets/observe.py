@@ -16,13 +16,19 @@ from .model import ObservedInstance, ObservedStackSet
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
-__all__ = ["ACTIVE_OPERATION_STATUSES", "observe_stack_set", "running_operations"]
+__all__ = [
+    "ACTIVE_OPERATION_STATUSES",
+    "error_code",
+    "observe_stack_set",
+    "running_operations",
+]
 
 #: Operation statuses that block a new operation on the same stack set.
 ACTIVE_OPERATION_STATUSES = frozenset({"RUNNING", "QUEUED", "STOPPING"})
 
 
-def _error_code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a botocore ClientError (empty when the response has none)."""
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
@@ -90,7 +96,7 @@ def observe_stack_set(
     try:
         stack_set = cfn.describe_stack_set(StackSetName=name, CallAs=call_as)  # type: ignore[arg-type]
     except ClientError as exc:
-        if _error_code(exc) == "StackSetNotFoundException":
+        if error_code(exc) == "StackSetNotFoundException":
             return None
         raise
     data = stack_set["StackSet"]
