@@ -2,8 +2,9 @@
 
 Every bucket: SSE-KMS with the region's customer-managed key and an S3 Bucket Key, all
 four public access block flags, BucketOwnerEnforced, versioning, access logging to the
-region's log bucket, Retain policies. Frontend buckets hold the SPA build (CloudFront does
-the SPA routing); images buckets hold portfolio images with storage-class tiering.
+region's log bucket, SSE-C blocked, S3 request metrics (configurable), Retain policies.
+Frontend buckets hold the SPA build (CloudFront does the SPA routing); images buckets hold
+portfolio images with storage-class tiering into classes CloudFront can still serve.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from troposphere import GetAtt, Ref, Sub
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
+    BlockedEncryptionTypes,
     Bucket,
     BucketEncryption,
     BucketPolicy,
@@ -22,6 +24,7 @@ from troposphere.s3 import (
     LifecycleRule,
     LifecycleRuleTransition,
     LoggingConfiguration,
+    MetricsConfiguration,
     NoncurrentVersionExpiration,
     NoncurrentVersionTransition,
     OwnershipControls,
@@ -40,12 +43,18 @@ from .policies import (
     allow_cloudfront_read,
     allow_vpc_endpoint_access,
     bucket_policy_document,
+    deny_customer_provided_keys,
     deny_insecure_transport,
+    deny_other_encryption_type,
+    deny_other_kms_key,
     deny_outdated_tls,
 )
 from .tags import tags
+from .validators import check_servable_storage_class
 
 __all__ = [
+    "IMAGE_TIERS",
+    "REQUEST_METRICS_ID",
     "SPA_ERROR_DOCUMENT",
     "SPA_INDEX_DOCUMENT",
     "build_bucket",
@@ -60,8 +69,16 @@ SPA_ERROR_DOCUMENT = "index.html"
 
 IMAGE_UPLOAD_HEADERS = ["Content-Type", "Content-MD5", "Content-Length", "x-amz-*"]
 
+#: Images (current and noncurrent versions): (storage class, days). Every class must stay
+#: servable by CloudFront (checked at construction): Glacier Instant Retrieval, not GLACIER.
+IMAGE_TIERS = (("STANDARD_IA", 30), ("GLACIER_IR", 90))
+#: The request-metrics filter id: the whole bucket (CloudWatch dimension FilterId).
+REQUEST_METRICS_ID = "EntireBucket"
+
 
 def encryption(kms_key: Any) -> BucketEncryption:
+    """SSE-KMS with the customer-managed key and an S3 Bucket Key; SSE-C blocked explicitly (S3's
+    default since April 2026 for new buckets, but not in every region nor for existing ones)."""
     return BucketEncryption(
         ServerSideEncryptionConfiguration=[
             ServerSideEncryptionRule(
@@ -69,6 +86,7 @@ def encryption(kms_key: Any) -> BucketEncryption:
                     SSEAlgorithm="aws:kms", KMSMasterKeyID=kms_key
                 ),
                 BucketKeyEnabled=True,
+                BlockedEncryptionTypes=BlockedEncryptionTypes(EncryptionType=["SSE-C"]),
             )
         ]
     )
@@ -106,9 +124,17 @@ def abort_incomplete_uploads() -> LifecycleRule:
     )
 
 
+def _servable(storage_class: str) -> str:
+    problem = check_servable_storage_class(storage_class)
+    if problem is not None:
+        raise ValueError(f"images lifecycle: {problem[0]}. Fix: {problem[1]}.")
+    return storage_class
+
+
 def lifecycle_rules(env: Environment, purpose: Purpose) -> LifecycleConfiguration:
     """Frontend: old deployment artifacts expire after 30 days. Images: STANDARD_IA at 30 days,
-    GLACIER at 90, noncurrent versions likewise and expired after the configured period."""
+    GLACIER_IR at 90 (:data:`IMAGE_TIERS`, all servable by CloudFront), noncurrent versions
+    likewise and expired after the configured period."""
     if purpose in (Purpose.FRONTEND, Purpose.FRONTEND_BACKUP):
         versions = LifecycleRule(
             Id="expire-old-deployments",
@@ -120,12 +146,12 @@ def lifecycle_rules(env: Environment, purpose: Purpose) -> LifecycleConfiguratio
         Id="tier-images",
         Status="Enabled",
         Transitions=[
-            LifecycleRuleTransition(StorageClass="STANDARD_IA", TransitionInDays=30),
-            LifecycleRuleTransition(StorageClass="GLACIER", TransitionInDays=90),
+            LifecycleRuleTransition(StorageClass=_servable(cls), TransitionInDays=days)
+            for cls, days in IMAGE_TIERS
         ],
         NoncurrentVersionTransitions=[
-            NoncurrentVersionTransition(StorageClass="STANDARD_IA", TransitionInDays=30),
-            NoncurrentVersionTransition(StorageClass="GLACIER", TransitionInDays=90),
+            NoncurrentVersionTransition(StorageClass=_servable(cls), TransitionInDays=days)
+            for cls, days in IMAGE_TIERS
         ],
         NoncurrentVersionExpiration=NoncurrentVersionExpiration(
             NoncurrentDays=env.images.noncurrent_expiration_days
@@ -170,6 +196,8 @@ def build_bucket(
         props["WebsiteConfiguration"] = WebsiteConfiguration(
             IndexDocument=SPA_INDEX_DOCUMENT, ErrorDocument=SPA_ERROR_DOCUMENT
         )
+    if env.monitoring.request_metrics:
+        props["MetricsConfigurations"] = [MetricsConfiguration(Id=REQUEST_METRICS_ID)]
     if replication is not None:
         props["ReplicationConfiguration"] = replication
     return Bucket(
@@ -180,14 +208,18 @@ def build_bucket(
     )
 
 
-def build_bucket_policy(bucket: Bucket, purpose: Purpose) -> BucketPolicy:
-    """TLS only (1.2+), CloudFront OAC reads, and for images buckets access through the VPC
-    endpoint when one is given."""
+def build_bucket_policy(bucket: Bucket, purpose: Purpose, *, kms_key: Any = None) -> BucketPolicy:
+    """TLS only (1.2+); uploads only under the bucket's key (``kms_key``, default the ``KmsKeyArn``
+    parameter), never another SSE type or SSE-C; CloudFront OAC reads; for images buckets access
+    through the VPC endpoint when one is given."""
     bucket_arn = GetAtt(bucket, "Arn")
     objects_arn = Sub(f"${{{bucket.title}.Arn}}/*")
     statements = [
         deny_insecure_transport(bucket_arn, objects_arn),
         deny_outdated_tls(bucket_arn, objects_arn),
+        deny_other_kms_key(objects_arn, kms_key if kms_key is not None else Ref("KmsKeyArn")),
+        deny_other_encryption_type(objects_arn),
+        deny_customer_provided_keys(objects_arn),
         allow_cloudfront_read(objects_arn),
     ]
     if purpose in (Purpose.IMAGES, Purpose.IMAGES_BACKUP):

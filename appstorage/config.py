@@ -28,6 +28,7 @@ __all__ = [
     "Environment",
     "FieldError",
     "ImagesSettings",
+    "MonitoringSettings",
     "OperationPreferences",
     "ParameterOverride",
     "ParameterValue",
@@ -41,7 +42,7 @@ T = TypeVar("T")
 
 #: Parameters the templates take, with the validator for a literal value. Regional ones
 #: (resolved per region) have a ``Replica*`` twin for the replica template when literal.
-REGIONAL_PARAMETERS = ("KmsKeyArn", "AccessLogsBucketName", "S3VpcEndpointId")
+REGIONAL_PARAMETERS = ("KmsKeyArn", "AccessLogsBucketName", "S3VpcEndpointId", "AlarmTopicArn")
 PARAMETER_NAMES = (
     "KmsKeyArn",
     "ReplicaKmsKeyArn",
@@ -50,8 +51,16 @@ PARAMETER_NAMES = (
     "CloudFrontDistributionArn",
     "S3VpcEndpointId",
     "ReplicaS3VpcEndpointId",
+    "AlarmTopicArn",
+    "ReplicaAlarmTopicArn",
 )
-OPTIONAL_PARAMETERS = ("CloudFrontDistributionArn", "S3VpcEndpointId", "ReplicaS3VpcEndpointId")
+OPTIONAL_PARAMETERS = (
+    "CloudFrontDistributionArn",
+    "S3VpcEndpointId",
+    "ReplicaS3VpcEndpointId",
+    "AlarmTopicArn",
+    "ReplicaAlarmTopicArn",
+)
 
 
 @dataclass(frozen=True)
@@ -96,19 +105,31 @@ class ParameterValue:
 
 @dataclass(frozen=True)
 class TableSettings:
-    """DynamoDB table options. Defaults: PITR for 35 days, no TTL, no contributor insights."""
+    """DynamoDB table options. Defaults: PITR for 35 days, no TTL, no contributor insights, no
+    maximum on-demand throughput (``max_*_request_units``: a runaway-cost guard, per second)."""
 
     pitr_recovery_period_days: int = 35
     ttl_attribute: str | None = None
     contributor_insights: bool = False
+    max_read_request_units: int | None = None
+    max_write_request_units: int | None = None
 
 
 @dataclass(frozen=True)
 class ImagesSettings:
-    """Images bucket options."""
+    """Images bucket options. The replica storage class must be one CloudFront can serve
+    (:data:`appstorage.validators.SERVABLE_STORAGE_CLASSES`)."""
 
     noncurrent_expiration_days: int = 365
-    replica_storage_class: Literal["STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING"] = "STANDARD_IA"
+    replica_storage_class: str = "STANDARD_IA"
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """CloudWatch options. ``request_metrics``: S3 request metrics (request and error rates,
+    1-minute, billed per metric) on the four buckets; the alarms are always in the templates."""
+
+    request_metrics: bool = True
 
 
 @dataclass(frozen=True)
@@ -195,6 +216,7 @@ class Environment:
     cors_allowed_origins: tuple[str, ...] = ()
     table: TableSettings = TableSettings()
     images: ImagesSettings = ImagesSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     deployment: Deployment = Deployment()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -235,8 +257,12 @@ def template_parameter_names(kind: str, replication: bool) -> tuple[str, ...]:
     """The parameters of the ``primary`` or ``replica`` template, in template order.
 
     ``ReplicaKmsKeyArn`` is a parameter of the primary template only, and only with replication.
+    ``AlarmTopicArn`` is a parameter of the replica template only with replication (its alarms
+    watch the table's replica there).
     """
     names = ["KmsKeyArn", "AccessLogsBucketName", "CloudFrontDistributionArn", "S3VpcEndpointId"]
+    if kind == "primary" or replication:
+        names.append("AlarmTopicArn")
     if kind == "primary" and replication:
         names.insert(1, "ReplicaKmsKeyArn")
     return tuple(names)
@@ -445,6 +471,7 @@ def _parameter_value(
         "AccessLogsBucketName": v.check_access_logs_bucket,
         "CloudFrontDistributionArn": v.check_cloudfront_distribution_arn,
         "S3VpcEndpointId": v.check_vpc_endpoint_id,
+        "AlarmTopicArn": lambda s: v.check_sns_topic_arn(s, own_region),
     }
     if r.problem(where, checks[base](raw)):
         return None
@@ -467,10 +494,11 @@ def _parameters(r: _Reader, raw: Any, env: dict[str, Any]) -> dict[str, Paramete
             "replication is on but no replica key is given",
             "add the replica region's KMS key ARN or its 'ssm:/path' (readable in the primary region)",
         )
+    replica_names = template_parameter_names("replica", bool(env.get("replication")))
     for base in REGIONAL_PARAMETERS:
         value = out.get(base)
         twin = f"Replica{base}"
-        if value is not None and not value.ssm and twin not in data:
+        if value is not None and not value.ssm and twin not in data and base in replica_names:
             r.error(
                 r.field(twin),
                 f"{base} is a literal, so the replica region needs its own value",
@@ -480,8 +508,29 @@ def _parameters(r: _Reader, raw: Any, env: dict[str, Any]) -> dict[str, Paramete
     return out
 
 
+def _request_units(r: _Reader, d: dict[str, Any], key: str) -> int | None:
+    value = d.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        r.error(
+            r.field(key), f"expected a whole number, got {_kind(value)}", "write request units per second"
+        )
+        return None
+    return None if r.problem(r.field(key), v.check_request_units(value)) else value
+
+
 def _table(r: _Reader, raw: Any) -> TableSettings:
-    d = r.mapping(raw, ("pitr_recovery_period_days", "ttl_attribute", "contributor_insights"))
+    d = r.mapping(
+        raw,
+        (
+            "pitr_recovery_period_days",
+            "ttl_attribute",
+            "contributor_insights",
+            "max_read_request_units",
+            "max_write_request_units",
+        ),
+    )
     ttl = d.get("ttl_attribute")
     if ttl is not None and (not isinstance(ttl, str) or not 1 <= len(ttl) <= 255):
         r.error(
@@ -494,17 +543,25 @@ def _table(r: _Reader, raw: Any) -> TableSettings:
         pitr_recovery_period_days=r.integer(d, "pitr_recovery_period_days", 35, 1, 35) or 35,
         ttl_attribute=ttl,
         contributor_insights=r.typed(d, "contributor_insights", bool, False),
+        max_read_request_units=_request_units(r, d, "max_read_request_units"),
+        max_write_request_units=_request_units(r, d, "max_write_request_units"),
     )
 
 
 def _images(r: _Reader, raw: Any) -> ImagesSettings:
     d = r.mapping(raw, ("noncurrent_expiration_days", "replica_storage_class"))
+    storage_class = r.typed(d, "replica_storage_class", str, "STANDARD_IA")
+    if r.problem(r.field("replica_storage_class"), v.check_servable_storage_class(storage_class)):
+        storage_class = "STANDARD_IA"
     return ImagesSettings(
         noncurrent_expiration_days=r.integer(d, "noncurrent_expiration_days", 365, 91, 36500) or 365,
-        replica_storage_class=r.choice(
-            d, "replica_storage_class", ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING"), "STANDARD_IA"
-        ),
+        replica_storage_class=storage_class,
     )
+
+
+def _monitoring(r: _Reader, raw: Any) -> MonitoringSettings:
+    d = r.mapping(raw, ("request_metrics",))
+    return MonitoringSettings(request_metrics=r.typed(d, "request_metrics", bool, True))
 
 
 def _operation_preferences(r: _Reader, raw: Any) -> OperationPreferences:
@@ -841,6 +898,7 @@ ENV_KEYS = (
     "cors_allowed_origins",
     "table",
     "images",
+    "monitoring",
     "parameters",
     "deployment",
     "tags",
@@ -894,6 +952,8 @@ def _environment(r: _Reader, name: str, raw: Any, prefix: str) -> Environment | 
         table = _table(r, d.get("table"))
     with r.at("images"):
         images = _images(r, d.get("images"))
+    with r.at("monitoring"):
+        monitoring = _monitoring(r, d.get("monitoring"))
     params_errors = len(r.errors)
     with r.at("parameters"):
         params = _parameters(r, d.get("parameters"), {**d, "replication": replication})
@@ -915,6 +975,7 @@ def _environment(r: _Reader, name: str, raw: Any, prefix: str) -> Environment | 
         cors_allowed_origins=origins,
         table=table,
         images=images,
+        monitoring=monitoring,
         deployment=deployment,
         tags=r.str_map(d, "tags"),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from troposphere import Equals, Not, Parameter, Ref
 
+from .alarms import ALARM_TOPIC_CONDITION
 from .config import (
     Environment,
     ParameterOverride,
@@ -35,6 +36,7 @@ __all__ = [
 SSM_TYPE = "AWS::SSM::Parameter::Value<String>"
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
 KMS_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[a-zA-Z0-9-]+$"
+SNS_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,13 @@ SPECS = {
             "Id of this region's S3 gateway VPC endpoint (networking module); "
             "empty disables access through it in the images bucket policies.",
             r"^vpce-[0-9a-f]{8,17}$",
+            optional=True,
+        ),
+        ParameterSpec(
+            "AlarmTopicArn",
+            "ARN of this region's SNS topic for alarm notifications (monitoring module); "
+            "empty leaves the alarms without actions (visible in CloudWatch only).",
+            SNS_PATTERN,
             optional=True,
         ),
     )
@@ -153,4 +162,6 @@ def build_conditions(parameter_names: Iterable[str]) -> dict[str, object]:
         conditions[CLOUDFRONT_CONDITION] = Not(Equals(Ref("CloudFrontDistributionArn"), ""))
     if "S3VpcEndpointId" in names:
         conditions[VPC_ENDPOINT_CONDITION] = Not(Equals(Ref("S3VpcEndpointId"), ""))
+    if "AlarmTopicArn" in names:
+        conditions[ALARM_TOPIC_CONDITION] = Not(Equals(Ref("AlarmTopicArn"), ""))
     return conditions

@@ -17,11 +17,14 @@ from awacs.aws import (
     Bool,
     Condition,
     Deny,
+    Null,
     NumericLessThan,
     PolicyDocument,
     Principal,
     Statement,
     StringEquals,
+    StringLike,
+    StringNotEqualsIfExists,
 )
 from awacs.sts import AssumeRole
 from troposphere import AccountId, If, NoValue, Ref, Sub
@@ -33,7 +36,10 @@ __all__ = [
     "allow_cloudfront_read",
     "allow_vpc_endpoint_access",
     "bucket_policy_document",
+    "deny_customer_provided_keys",
     "deny_insecure_transport",
+    "deny_other_encryption_type",
+    "deny_other_kms_key",
     "deny_outdated_tls",
     "replication_decrypt_source",
     "replication_encrypt_destination",
@@ -82,6 +88,53 @@ def deny_outdated_tls(bucket_arn: Expr, objects_arn: Expr) -> Statement:
         Action=[s3.Action("*")],
         Resource=[bucket_arn, objects_arn],
         Condition=Condition(NumericLessThan("s3:TlsVersion", 1.2)),
+    )
+
+
+def deny_other_kms_key(objects_arn: Expr, key_arn: Expr) -> Statement:
+    """Deny uploads that name a KMS key other than the bucket's (by its ARN).
+
+    An object under another key can be neither replicated (the replication role may only use our
+    keys) nor served (CloudFront may only decrypt with our keys). ``IfExists``: uploads that name
+    no key get the bucket default, the normal case. Replicas are written with
+    ``s3:ReplicateObject``, not ``s3:PutObject``, so replication is not affected.
+    AWS: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+    """
+    return Statement(
+        Sid="DenyUploadsWithAnotherKmsKey",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.PutObject],
+        Resource=[objects_arn],
+        Condition=Condition(
+            StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)
+        ),
+    )
+
+
+def deny_other_encryption_type(objects_arn: Expr) -> Statement:
+    """Deny uploads that ask for another server-side encryption type than SSE-KMS (``AES256``,
+    ``aws:kms:dsse``): those would bypass the key's access control and its audit trail."""
+    return Statement(
+        Sid="DenyUploadsWithAnotherEncryptionType",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.PutObject],
+        Resource=[objects_arn],
+        Condition=Condition(StringNotEqualsIfExists("s3:x-amz-server-side-encryption", "aws:kms")),
+    )
+
+
+def deny_customer_provided_keys(objects_arn: Expr) -> Statement:
+    """Deny SSE-C uploads (customer-provided keys): S3 could not replicate or serve them. The
+    bucket's encryption configuration also blocks SSE-C (``BlockedEncryptionTypes``)."""
+    return Statement(
+        Sid="DenyCustomerProvidedKeys",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.PutObject],
+        Resource=[objects_arn],
+        Condition=Condition(Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")),
     )
 
 
@@ -183,37 +236,57 @@ def replication_write_destinations(destination_object_arns: Sequence[Expr]) -> S
     )
 
 
-def _kms_via_s3(region: Expr, bucket_arns: Sequence[Expr]) -> Condition:
-    """S3 calls KMS in ``region``; with S3 Bucket Keys the encryption context is the bucket ARN."""
+# KMS for replication, as AWS documents it (the pages disagree; we grant the union they require):
+# - "Replicating encrypted objects": the role needs kms:Decrypt on the source objects' key and
+#   kms:Encrypt on the replica key, each restricted with kms:ViaService to S3 in that region and
+#   with the encryption context aws:s3:arn, written "bucket-ARN/key-prefix*" (object ARNs).
+#   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+# - Same page, "S3 Bucket Keys and replication": with Bucket Keys the encryption context is the
+#   bucket ARN, and "the AWS KMS key policy for the KMS key that's used to encrypt the object
+#   replica must include the kms:Decrypt permission for the calling principal", which "verifies
+#   the integrity of the S3 Bucket Key before using it"; the replica key also generates the data
+#   key (kms:GenerateDataKey), which the troubleshooting page lists for the destination key.
+#   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html#bk-replication
+#   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-troubleshoot.html
+# Both contexts are allowed (StringLike on the bucket ARN and on bucket-ARN/*), so objects written
+# with and without a Bucket Key (x-amz-server-side-encryption-bucket-key-enabled: false) replicate.
+
+#: KMS actions on the source objects' key and on the replica key (see the pages above).
+SOURCE_KEY_ACTIONS = (kms.Decrypt,)
+REPLICA_KEY_ACTIONS = (kms.Encrypt, kms.GenerateDataKey, kms.Decrypt)
+
+
+def _kms_via_s3(region: Expr, context_arns: Sequence[Expr]) -> Condition:
+    """S3 calls KMS in ``region`` for our buckets: the encryption context is the bucket ARN (Bucket
+    Key) or the object ARN (no Bucket Key), so ``context_arns`` holds both forms per bucket."""
     return Condition(
-        StringEquals(
-            {
-                "kms:ViaService": region,
-                "kms:EncryptionContext:aws:s3:arn": list(bucket_arns),
-            }
-        )
+        [
+            StringEquals("kms:ViaService", region),
+            StringLike("kms:EncryptionContext:aws:s3:arn", list(context_arns)),
+        ]
     )
 
 
-def replication_decrypt_source(key_arn: Expr, source_bucket_arns: Sequence[Expr]) -> Statement:
+def replication_decrypt_source(key_arn: Expr, source_context_arns: Sequence[Expr]) -> Statement:
     """Decrypt source objects with the primary region's key, only through S3 for those buckets."""
     return Statement(
         Sid="DecryptSourceObjects",
         Effect=Allow,
-        Action=[kms.Decrypt],
+        Action=list(SOURCE_KEY_ACTIONS),
         Resource=[key_arn],
-        Condition=_kms_via_s3(Sub("s3.${AWS::Region}.${AWS::URLSuffix}"), source_bucket_arns),
+        Condition=_kms_via_s3(Sub("s3.${AWS::Region}.${AWS::URLSuffix}"), source_context_arns),
     )
 
 
 def replication_encrypt_destination(
-    key_arn: Expr, replica_region: str, destination_bucket_arns: Sequence[Expr]
+    key_arn: Expr, replica_region: str, destination_context_arns: Sequence[Expr]
 ) -> Statement:
-    """Encrypt replicas with the replica region's key, only through S3 for those buckets."""
+    """Encrypt replicas with the replica region's key (and verify its Bucket Key), only through S3
+    for those buckets."""
     return Statement(
         Sid="EncryptReplicas",
         Effect=Allow,
-        Action=[kms.Encrypt],
+        Action=list(REPLICA_KEY_ACTIONS),
         Resource=[key_arn],
-        Condition=_kms_via_s3(Sub(f"s3.{replica_region}.${{AWS::URLSuffix}}"), destination_bucket_arns),
+        Condition=_kms_via_s3(Sub(f"s3.{replica_region}.${{AWS::URLSuffix}}"), destination_context_arns),
     )

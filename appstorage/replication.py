@@ -40,6 +40,7 @@ __all__ = [
     "bucket_arn",
     "build_replication_configuration",
     "build_replication_role",
+    "rule_id",
 ]
 
 REPLICATION_ROLE_LOGICAL_ID = "ReplicationRole"
@@ -58,6 +59,11 @@ def bucket_arn(config: Config, env: Environment, purpose: Purpose, *, objects: b
         f"arn:${{AWS::Partition}}:s3:::{config.prefix}-{env.name}-{purpose.value}"
         f"-${{AWS::AccountId}}-{region}{suffix}"
     )
+
+
+def rule_id(env: Environment, purpose: Purpose) -> str:
+    """The id of a primary bucket's replication rule (also a dimension of its metrics)."""
+    return f"replicate-{purpose.value}-to-{env.replica_region}"
 
 
 def build_replication_configuration(
@@ -80,7 +86,7 @@ def build_replication_configuration(
         Role=role_arn if role_arn is not None else GetAtt(REPLICATION_ROLE_LOGICAL_ID, "Arn"),
         Rules=[
             ReplicationConfigurationRules(
-                Id=f"replicate-{purpose.value}-to-{env.replica_region}",
+                Id=rule_id(env, purpose),
                 Priority=1,
                 Status="Enabled",
                 Filter=ReplicationRuleFilter(Prefix=""),
@@ -101,15 +107,20 @@ def build_replication_role(
     buckets and keys, KMS use restricted to S3 in the right region for the right buckets."""
     sources = [bucket_arn(config, env, p) for p in REPLICATED]
     destinations = [bucket_arn(config, env, p.backup) for p in REPLICATED]
+    source_objects = [bucket_arn(config, env, p, objects=True) for p in REPLICATED]
+    destination_objects = [bucket_arn(config, env, p.backup, objects=True) for p in REPLICATED]
     statements = [
         replication_read_sources(sources),
-        replication_read_source_objects([bucket_arn(config, env, p, objects=True) for p in REPLICATED]),
-        replication_write_destinations([bucket_arn(config, env, p.backup, objects=True) for p in REPLICATED]),
-        replication_decrypt_source(source_key if source_key is not None else Ref("KmsKeyArn"), sources),
+        replication_read_source_objects(source_objects),
+        replication_write_destinations(destination_objects),
+        replication_decrypt_source(
+            source_key if source_key is not None else Ref("KmsKeyArn"),
+            [*sources, *source_objects],
+        ),
         replication_encrypt_destination(
             replica_key if replica_key is not None else Ref("ReplicaKmsKeyArn"),
             env.replica_region,
-            destinations,
+            [*destinations, *destination_objects],
         ),
     ]
     return Role(

@@ -1,49 +1,104 @@
-"""The DynamoDB single table."""
+"""The DynamoDB single table: a global table, in every environment.
+
+``AWS::DynamoDB::GlobalTable`` even with one replica: it costs the same as a plain table, and
+adding the replica region later (``replication: true``) is then an in-place update of the
+``Replicas`` list, never a change of resource type (which would replace, i.e. delete, the
+table). The primary template declares it with the stack's own region as the first replica and,
+with replication, the replica region as the second: DynamoDB keeps both read/write replicas in
+sync (see docs/disaster-recovery.md for the RPO this gives).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from troposphere import Ref
+from troposphere import AWS_REGION, Ref, Sub
 from troposphere.dynamodb import (
     AttributeDefinition,
     ContributorInsightsSpecification,
-    GlobalSecondaryIndex,
+    GlobalTable,
+    GlobalTableGlobalSecondaryIndex,
+    GlobalTableSSESpecification,
     KeySchema,
     PointInTimeRecoverySpecification,
     Projection,
-    SSESpecification,
+    ReadOnDemandThroughputSettings,
+    ReplicaGlobalSecondaryIndexSpecification,
+    ReplicaSpecification,
+    ReplicaSSESpecification,
     StreamSpecification,
-    Table,
     TimeToLiveSpecification,
+    WriteOnDemandThroughputSettings,
 )
 
 from .config import Config, Environment
 from .naming import table_name
 from .tags import tags
 
-__all__ = ["TABLE_LOGICAL_ID", "build_table", "gsi"]
+__all__ = ["GSI_NAMES", "TABLE_LOGICAL_ID", "build_table", "gsi", "replica_table_arn"]
 
 TABLE_LOGICAL_ID = "Table"
+#: The global secondary indexes: GSI1 (location) and GSI2 (style), on ``{name}PK``/``{name}SK``.
+GSI_NAMES = ("GSI1", "GSI2")
 
 
-def gsi(name: str) -> GlobalSecondaryIndex:
+def gsi(name: str, max_write_request_units: int | None = None) -> GlobalTableGlobalSecondaryIndex:
     """A global secondary index ``name`` on ``{name}PK``/``{name}SK``, projecting all attributes."""
-    return GlobalSecondaryIndex(
+    props: dict[str, Any] = {}
+    if max_write_request_units is not None:
+        props["WriteOnDemandThroughputSettings"] = WriteOnDemandThroughputSettings(
+            MaxWriteRequestUnits=max_write_request_units
+        )
+    return GlobalTableGlobalSecondaryIndex(
         IndexName=name,
         KeySchema=[
             KeySchema(AttributeName=f"{name}PK", KeyType="HASH"),
             KeySchema(AttributeName=f"{name}SK", KeyType="RANGE"),
         ],
         Projection=Projection(ProjectionType="ALL"),
+        **props,
     )
 
 
-def build_table(config: Config, env: Environment, *, kms_key: Any = None) -> Table:
-    """The single table: PK/SK, GSI1 (location) and GSI2 (style), on-demand, SSE-KMS with the
-    customer-managed key (``kms_key``, default the ``KmsKeyArn`` parameter), PITR, a
-    NEW_AND_OLD_IMAGES stream, Retain policies and deletion protection as configured."""
-    key_attributes = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
+def _replica(config: Config, env: Environment, region: Any, kms_key: Any) -> ReplicaSpecification:
+    """One region's replica: its own key, PITR, deletion protection, insights, tags, read cap."""
+    settings = env.table
+    props: dict[str, Any] = {
+        "Region": region,
+        "SSESpecification": ReplicaSSESpecification(KMSMasterKeyId=kms_key),
+        "PointInTimeRecoverySpecification": PointInTimeRecoverySpecification(
+            PointInTimeRecoveryEnabled=True,
+            RecoveryPeriodInDays=settings.pitr_recovery_period_days,
+        ),
+        "DeletionProtectionEnabled": env.deletion_protection,
+        "Tags": tags(config, env),
+    }
+    if settings.contributor_insights:
+        props["ContributorInsightsSpecification"] = ContributorInsightsSpecification(Enabled=True)
+    if settings.max_read_request_units is not None:
+        read_cap = ReadOnDemandThroughputSettings(MaxReadRequestUnits=settings.max_read_request_units)
+        props["ReadOnDemandThroughputSettings"] = read_cap
+        props["GlobalSecondaryIndexes"] = [
+            ReplicaGlobalSecondaryIndexSpecification(IndexName=name, ReadOnDemandThroughputSettings=read_cap)
+            for name in GSI_NAMES
+        ]
+    return ReplicaSpecification(**props)
+
+
+def build_table(
+    config: Config, env: Environment, *, kms_key: Any = None, replica_kms_key: Any = None
+) -> GlobalTable:
+    """The single table: PK/SK, GSI1 (location) and GSI2 (style), on-demand, a NEW_AND_OLD_IMAGES
+    stream (OpenSearch sync; also what replicas need), Retain policies. One replica in the stack's
+    region with ``kms_key`` (default the ``KmsKeyArn`` parameter) and, with replication, one in
+    the replica region with ``replica_kms_key`` (default ``ReplicaKmsKeyArn``), each with PITR,
+    deletion protection, contributor insights and the on-demand read cap as configured."""
+    settings = env.table
+    key_attributes = ["PK", "SK", *(f"{name}{part}" for name in GSI_NAMES for part in ("PK", "SK"))]
+    replicas = [_replica(config, env, Ref(AWS_REGION), kms_key if kms_key is not None else Ref("KmsKeyArn"))]
+    if env.replication:
+        replica_key = replica_kms_key if replica_kms_key is not None else Ref("ReplicaKmsKeyArn")
+        replicas.append(_replica(config, env, env.replica_region, replica_key))
     props: dict[str, Any] = {
         "TableName": table_name(config.prefix, env.name),
         "BillingMode": "PAY_PER_REQUEST",
@@ -54,24 +109,25 @@ def build_table(config: Config, env: Environment, *, kms_key: Any = None) -> Tab
             KeySchema(AttributeName="PK", KeyType="HASH"),
             KeySchema(AttributeName="SK", KeyType="RANGE"),
         ],
-        "GlobalSecondaryIndexes": [gsi("GSI1"), gsi("GSI2")],
-        "SSESpecification": SSESpecification(
-            SSEEnabled=True,
-            SSEType="KMS",
-            KMSMasterKeyId=kms_key if kms_key is not None else Ref("KmsKeyArn"),
-        ),
-        "PointInTimeRecoverySpecification": PointInTimeRecoverySpecification(
-            PointInTimeRecoveryEnabled=True,
-            RecoveryPeriodInDays=env.table.pitr_recovery_period_days,
-        ),
+        "GlobalSecondaryIndexes": [gsi(name, settings.max_write_request_units) for name in GSI_NAMES],
+        "SSESpecification": GlobalTableSSESpecification(SSEEnabled=True, SSEType="KMS"),
         "StreamSpecification": StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
-        "DeletionProtectionEnabled": env.deletion_protection,
-        "Tags": tags(config, env),
+        "Replicas": replicas,
     }
-    if env.table.ttl_attribute:
+    if settings.ttl_attribute:
         props["TimeToLiveSpecification"] = TimeToLiveSpecification(
-            AttributeName=env.table.ttl_attribute, Enabled=True
+            AttributeName=settings.ttl_attribute, Enabled=True
         )
-    if env.table.contributor_insights:
-        props["ContributorInsightsSpecification"] = ContributorInsightsSpecification(Enabled=True)
-    return Table(TABLE_LOGICAL_ID, DeletionPolicy="Retain", UpdateReplacePolicy="Retain", **props)
+    if settings.max_write_request_units is not None:
+        props["WriteOnDemandThroughputSettings"] = WriteOnDemandThroughputSettings(
+            MaxWriteRequestUnits=settings.max_write_request_units
+        )
+    return GlobalTable(TABLE_LOGICAL_ID, DeletionPolicy="Retain", UpdateReplacePolicy="Retain", **props)
+
+
+def replica_table_arn(config: Config, env: Environment) -> Sub:
+    """The partition-safe ARN of the table's replica in the replica region (this account)."""
+    return Sub(
+        f"arn:${{AWS::Partition}}:dynamodb:{env.replica_region}:${{AWS::AccountId}}:table/"
+        f"{table_name(config.prefix, env.name)}"
+    )

@@ -10,6 +10,7 @@ from typing import Literal
 
 from troposphere import Export, GetAtt, Output, Ref, Template
 
+from .alarms import replication_alarms, table_alarms
 from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT, build_bucket, build_bucket_policy
 from .config import Config, Environment
 from .naming import Purpose, export_name
@@ -17,10 +18,12 @@ from .parameters import build_conditions, build_parameters
 from .replication import (
     REPLICATED,
     REPLICATION_ROLE_LOGICAL_ID,
+    RTC_MINUTES,
     build_replication_configuration,
     build_replication_role,
+    rule_id,
 )
-from .table import build_table
+from .table import GSI_NAMES, build_table, replica_table_arn
 
 __all__ = [
     "KINDS",
@@ -69,10 +72,11 @@ def _new_template(config: Config, env: Environment, kind: TemplateKind) -> Templ
     template.set_version("2010-09-09")
     region = env.primary_region if kind == "primary" else env.replica_region
     what = (
-        "DynamoDB single table, frontend and images buckets"
-        + (f", replication to {env.replica_region}" if kind == "primary" and env.replication else "")
+        "DynamoDB global table, frontend and images buckets"
+        + (f", replication to {env.replica_region}" if env.replication else "")
         if kind == "primary"
         else "frontend-backup and images-backup buckets"
+        + (", alarms on the table's replica" if env.replication else "")
     )
     template.set_description(
         f"appstorage {kind} template for {config.project} {env.name} ({region}): {what}."
@@ -127,9 +131,26 @@ def build_primary_template(config: Config, env: Environment) -> Template:
         )
         bucket = template.add_resource(build_bucket(config, env, purpose, replication=replication))
         template.add_resource(build_bucket_policy(bucket, purpose))
+        if replication is not None:
+            for alarm in replication_alarms(config, env, purpose, rule_id(env, purpose), RTC_MINUTES):
+                template.add_resource(alarm)
+    receiving = env.replica_region if env.replication else None
+    for alarm in table_alarms(config, env, GSI_NAMES, receiving):
+        template.add_resource(alarm)
 
     _output(template, config, env, "TableName", Ref(table), "Name of the DynamoDB table.")
-    _output(template, config, env, "TableArn", GetAtt(table, "Arn"), "ARN of the DynamoDB table.")
+    _output(
+        template, config, env, "TableArn", GetAtt(table, "Arn"), "ARN of the DynamoDB table in this region."
+    )
+    if env.replication:
+        _output(
+            template,
+            config,
+            env,
+            "ReplicaTableArn",
+            replica_table_arn(config, env),
+            f"ARN of the table's replica in {env.replica_region} (read/write; the failover target).",
+        )
     _output(
         template,
         config,
@@ -187,6 +208,9 @@ def build_replica_template(config: Config, env: Environment) -> Template:
     for purpose in REPLICA_BUCKETS:
         bucket = template.add_resource(build_bucket(config, env, purpose))
         template.add_resource(build_bucket_policy(bucket, purpose))
+    if env.replication:  # the table's replica lives here: alarm on it in its own region
+        for alarm in table_alarms(config, env, GSI_NAMES, env.primary_region):
+            template.add_resource(alarm)
     for purpose in REPLICA_BUCKETS:
         _bucket_outputs(template, config, env, purpose)
     _spa_outputs(template, config, env)

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 __all__ = [
+    "ARCHIVE_STORAGE_CLASSES",
+    "SERVABLE_STORAGE_CLASSES",
     "Problem",
     "check_access_logs_bucket",
     "check_account_id",
@@ -25,6 +27,9 @@ __all__ = [
     "check_name",
     "check_organizational_unit",
     "check_region",
+    "check_request_units",
+    "check_servable_storage_class",
+    "check_sns_topic_arn",
     "check_ssm_path",
     "check_vpc_endpoint_id",
     "known_regions",
@@ -39,6 +44,10 @@ KMS_KEY_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"key/(?P<id>(?:mrk-)?[a-zA-Z0-9-]+)$"
 )
+SNS_TOPIC_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"(?P<name>[A-Za-z0-9_-]{1,256}(?:\.fifo)?)$"
+)
 CLOUDFRONT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$")
 IAM_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 IAM_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -47,6 +56,14 @@ SSM_PATH_RE = re.compile(r"^/[a-zA-Z0-9_.\-/]+$")
 OU_RE = re.compile(r"^(?:ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 ORIGIN_RE = re.compile(r"^https?://(?:\*\.)?[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?$")
+
+#: S3 storage classes whose objects GetObject returns at once, so CloudFront can serve them.
+SERVABLE_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR")
+#: Storage classes whose objects must be restored (RestoreObject, minutes to hours) before any
+#: GetObject: GetObject answers 403 InvalidObjectState, so CloudFront cannot serve them.
+ARCHIVE_STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+#: DynamoDB on-demand maximum request units we accept (the account's table-level quota applies too).
+MAX_REQUEST_UNITS = 10_000_000
 
 
 @functools.cache
@@ -127,6 +144,50 @@ def check_kms_key_arn(value: str, region: str) -> Problem:
         return (
             f"the key is in {match['region']} but is used in {region}",
             f"give the ARN of a key in {region} (S3 and DynamoDB need a key in their own region)",
+        )
+    return None
+
+
+def check_sns_topic_arn(value: str, region: str) -> Problem:
+    match = SNS_TOPIC_ARN_RE.match(value)
+    if not match:
+        return (
+            f"{value!r} is not an SNS topic ARN",
+            "use 'arn:aws:sns:<region>:<account>:<topic>' (the monitoring module's alarm topic), "
+            "or 'ssm:/path' to resolve it per account and region",
+        )
+    if match["region"] != region:
+        return (
+            f"the topic is in {match['region']} but the alarms are in {region}",
+            f"give the ARN of a topic in {region} (CloudWatch alarm actions must be in the alarm's region)",
+        )
+    return None
+
+
+def check_servable_storage_class(value: str) -> Problem:
+    """A storage class for objects CloudFront serves (the images buckets and their backups)."""
+    if value in SERVABLE_STORAGE_CLASSES:
+        return None
+    if value in ARCHIVE_STORAGE_CLASSES:
+        return (
+            f"{value} objects cannot be read until they are restored (GetObject answers 403 "
+            "InvalidObjectState), so CloudFront could not serve these images, also not after a failover",
+            f"use one of {', '.join(SERVABLE_STORAGE_CLASSES)} (GLACIER_IR is the archive class that "
+            "still serves in milliseconds)",
+        )
+    return (
+        f"{value!r} is not a storage class for served objects",
+        f"use one of: {', '.join(SERVABLE_STORAGE_CLASSES)}",
+    )
+
+
+def check_request_units(value: int) -> Problem:
+    """DynamoDB on-demand maximum read or write request units per second."""
+    if not 1 <= value <= MAX_REQUEST_UNITS:
+        return (
+            f"{value} is not from 1 to {MAX_REQUEST_UNITS:,}",
+            "write a whole number of request units per second (the account's table-level quota, "
+            "40,000 unless raised, applies too), or remove the field for no limit",
         )
     return None
 

@@ -116,6 +116,24 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("region_order outside the stack sets", setter(f"{P}.deployment.operation_preferences.region_order", ["eu-west-1"]),
      f"{P}.deployment.operation_preferences.region_order[0]", "eu-west-1 is not a region of these stack sets"),
     ("tag key reserved", setter("tags", {"aws:owner": "me"}), "tags.aws:owner", "reserved"),
+    # served buckets only take storage classes CloudFront can read without a restore
+    ("replica images in GLACIER", setter(f"{P}.images.replica_storage_class", "GLACIER"),
+     f"{P}.images.replica_storage_class", "cannot be read until they are restored"),
+    ("replica images in DEEP_ARCHIVE", setter(f"{P}.images.replica_storage_class", "DEEP_ARCHIVE"),
+     f"{P}.images.replica_storage_class", "CloudFront could not serve these images"),
+    ("replica images in an unknown class", setter(f"{P}.images.replica_storage_class", "COLD"),
+     f"{P}.images.replica_storage_class", "not a storage class for served objects"),
+    ("zero read request units", setter(f"{P}.table.max_read_request_units", 0),
+     f"{P}.table.max_read_request_units", "0 is not from 1 to 10,000,000"),
+    ("write request units as text", setter(f"{P}.table.max_write_request_units", "many"),
+     f"{P}.table.max_write_request_units", "expected a whole number"),
+    ("malformed alarm topic", setter(f"{P}.parameters.AlarmTopicArn", "arn:aws:sns:us-east-1:1:t"),
+     f"{P}.parameters.AlarmTopicArn", "not an SNS topic ARN"),
+    ("alarm topic in another region", setter(f"{P}.parameters.AlarmTopicArn", "arn:aws:sns:eu-west-1:333333333333:ops"),
+     f"{P}.parameters.AlarmTopicArn", "alarm actions must be in the alarm's region"),
+    ("request metrics not a boolean", setter(f"{P}.monitoring.request_metrics", "on"),
+     f"{P}.monitoring.request_metrics", "expected bool"),
+    ("unknown monitoring key", setter(f"{P}.monitoring.alarms", False), f"{P}.monitoring.alarms", "allowed keys"),
 ]  # fmt: skip
 
 

@@ -39,8 +39,13 @@ def resources_of(template: dict[str, Any], rtype: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------ table
 
 
+def replicas(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(template["Resources"]["Table"]["Properties"]["Replicas"])
+
+
 def test_table_keys_indexes_and_stream() -> None:
     table = PROD_PRIMARY["Resources"]["Table"]
+    assert table["Type"] == "AWS::DynamoDB::GlobalTable"
     props = table["Properties"]
     assert props["KeySchema"] == [
         {"AttributeName": "PK", "KeyType": "HASH"},
@@ -59,37 +64,71 @@ def test_table_keys_indexes_and_stream() -> None:
         assert index["Projection"] == {"ProjectionType": "ALL"}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert props["SSESpecification"] == {
-        "KMSMasterKeyId": {"Ref": "KmsKeyArn"},
-        "SSEEnabled": True,
-        "SSEType": "KMS",
-    }
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     assert props["TableName"] == "tattoo-directory-prod"
+    assert "WriteOnDemandThroughputSettings" not in props  # no cap unless configured
+
+
+@pytest.mark.parametrize(
+    ("env", "regions"),
+    [
+        ("dev", [{"Ref": "AWS::Region"}]),
+        ("staging", [{"Ref": "AWS::Region"}]),
+        ("prod", [{"Ref": "AWS::Region"}, "us-west-2"]),
+    ],
+)
+def test_global_table_replicas_follow_replication(env: str, regions: list[Any]) -> None:
+    """One replica in the stack's region; the replica region joins only with replication."""
+    template = rendered(CONFIG, env, "primary")
+    assert [r["Region"] for r in replicas(template)] == regions
+    keys = [r["SSESpecification"] for r in replicas(template)]
+    assert keys == [{"KMSMasterKeyId": {"Ref": "KmsKeyArn"}}, {"KMSMasterKeyId": {"Ref": "ReplicaKmsKeyArn"}}][
+        : len(regions)
+    ]
+    replica_template = rendered(CONFIG, env, "replica")
+    assert not [r for r in replica_template["Resources"].values() if r["Type"].startswith("AWS::DynamoDB")]
 
 
 @pytest.mark.parametrize(("env", "days", "protected"), [("dev", 7, False), ("prod", 35, True)])
-def test_table_pitr_and_deletion_protection(env: str, days: int, protected: bool) -> None:
-    props = rendered(CONFIG, env, "primary")["Resources"]["Table"]["Properties"]
-    assert props["PointInTimeRecoverySpecification"] == {
-        "PointInTimeRecoveryEnabled": True,
-        "RecoveryPeriodInDays": days,
-    }
-    assert props["DeletionProtectionEnabled"] is protected
+def test_table_pitr_and_deletion_protection_on_every_replica(env: str, days: int, protected: bool) -> None:
+    for replica in replicas(rendered(CONFIG, env, "primary")):
+        assert replica["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True,
+            "RecoveryPeriodInDays": days,
+        }
+        assert replica["DeletionProtectionEnabled"] is protected
+        assert "ContributorInsightsSpecification" not in replica
 
 
-def test_table_optional_ttl_and_contributor_insights() -> None:
+def test_table_optional_ttl_contributor_insights_and_request_unit_caps() -> None:
     assert "TimeToLiveSpecification" not in PROD_PRIMARY["Resources"]["Table"]["Properties"]
     data = example_data()
-    data["environments"]["dev"]["table"] = {"ttl_attribute": "expiresAt", "contributor_insights": True}
-    props = rendered(config_from(data), "dev", "primary")["Resources"]["Table"]["Properties"]
+    data["environments"]["prod"]["table"] = {
+        "ttl_attribute": "expiresAt",
+        "contributor_insights": True,
+        "max_read_request_units": 1000,
+        "max_write_request_units": 200,
+    }
+    template = rendered(config_from(data), "prod", "primary")
+    props = template["Resources"]["Table"]["Properties"]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
-    assert props["ContributorInsightsSpecification"] == {"Enabled": True}
+    assert props["WriteOnDemandThroughputSettings"] == {"MaxWriteRequestUnits": 200}
+    for index in props["GlobalSecondaryIndexes"]:  # index writes are capped too
+        assert index["WriteOnDemandThroughputSettings"] == {"MaxWriteRequestUnits": 200}
+    assert len(replicas(template)) == 2
+    for replica in replicas(template):
+        assert replica["ContributorInsightsSpecification"] == {"Enabled": True}
+        assert replica["ReadOnDemandThroughputSettings"] == {"MaxReadRequestUnits": 1000}
+        assert replica["GlobalSecondaryIndexes"] == [
+            {"IndexName": name, "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 1000}}
+            for name in ("GSI1", "GSI2")
+        ]
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_stateful_resources_are_retained(name: str) -> None:
     for logical, resource in ALL[name]["Resources"].items():
-        if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"):
+        if resource["Type"] in ("AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket"):
             assert resource["DeletionPolicy"] == "Retain", logical
             assert resource["UpdateReplacePolicy"] == "Retain", logical
 
@@ -99,13 +138,17 @@ def test_every_taggable_resource_has_the_standard_tags(name: str) -> None:
     for logical, resource in ALL[name]["Resources"].items():
         if resource["Type"] == "AWS::S3::BucketPolicy":
             continue
-        tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
-        env = name.split("-")[0]
-        assert tags["project"] == "tattoo-directory", logical
-        assert tags["environment"] == env
-        assert tags["module"] == "app-storage"
-        assert tags["managed-by"] == "appstorage"
-        assert tags["cost-center"] == "platform"  # configured tags are added
+        props = resource["Properties"]
+        # A global table is tagged per replica.
+        tag_lists = [r["Tags"] for r in props["Replicas"]] if "Replicas" in props else [props["Tags"]]
+        for tag_list in tag_lists:
+            tags = {t["Key"]: t["Value"] for t in tag_list}
+            env = name.split("-")[0]
+            assert tags["project"] == "tattoo-directory", logical
+            assert tags["environment"] == env
+            assert tags["module"] == "app-storage"
+            assert tags["managed-by"] == "appstorage"
+            assert tags["cost-center"] == "platform"  # configured tags are added
 
 
 # ------------------------------------------------------------------------ buckets
@@ -125,8 +168,10 @@ def test_bucket_hardening(template: str, logical: str) -> None:
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule == {
         "BucketKeyEnabled": True,
+        "BlockedEncryptionTypes": {"EncryptionType": ["SSE-C"]},
         "ServerSideEncryptionByDefault": {"KMSMasterKeyID": {"Ref": "KmsKeyArn"}, "SSEAlgorithm": "aws:kms"},
     }
+    assert props["MetricsConfigurations"] == [{"Id": "EntireBucket"}]  # request and error rates
     assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucketName"}
     assert props["LoggingConfiguration"]["LogFilePrefix"].endswith("/")
     abort = [r for r in props["LifecycleConfiguration"]["Rules"] if "AbortIncompleteMultipartUpload" in r]
@@ -186,13 +231,14 @@ def test_frontend_and_images_lifecycle_and_cors() -> None:
     expire = frontend["LifecycleConfiguration"]["Rules"][0]
     assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     tier = images["LifecycleConfiguration"]["Rules"][0]
+    # Every tier stays servable by CloudFront: Glacier Instant Retrieval, never Flexible Retrieval.
     assert tier["Transitions"] == [
         {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
-        {"StorageClass": "GLACIER", "TransitionInDays": 90},
+        {"StorageClass": "GLACIER_IR", "TransitionInDays": 90},
     ]
     assert tier["NoncurrentVersionTransitions"] == [
         {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
-        {"StorageClass": "GLACIER", "TransitionInDays": 90},
+        {"StorageClass": "GLACIER_IR", "TransitionInDays": 90},
     ]
     assert tier["NoncurrentVersionExpiration"] == {"NoncurrentDays": 365}
     assert "WebsiteConfiguration" not in frontend
@@ -252,6 +298,39 @@ def test_cloudfront_statement_scoped_to_distribution_or_account() -> None:
     assert PROD_PRIMARY["Conditions"]["HasCloudFrontDistribution"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "CloudFrontDistributionArn"}, ""]}]
     }
+
+
+@pytest.mark.parametrize(("template", "logical"), BUCKETS)
+def test_bucket_policy_allows_uploads_only_under_the_bucket_key(template: str, logical: str) -> None:
+    """Uploads naming another KMS key, another SSE type, or SSE-C are denied; uploads naming none
+    (the bucket default) pass, hence IfExists. Replication writes (s3:ReplicateObject) are not
+    PutObject, so the backups still receive replicas."""
+    sts = statements(ALL[template], f"{logical}Policy")
+    objects = [{"Fn::Sub": f"${{{logical}.Arn}}/*"}]
+    expected = {
+        "DenyUploadsWithAnotherKmsKey": {
+            "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"Ref": "KmsKeyArn"}}
+        },
+        "DenyUploadsWithAnotherEncryptionType": {
+            "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+        },
+        "DenyCustomerProvidedKeys": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+    }
+    for sid, condition in expected.items():
+        statement = sts[sid]
+        assert statement["Effect"] == "Deny" and statement["Principal"] == "*", sid
+        assert statement["Action"] == ["s3:PutObject"], sid
+        assert statement["Resource"] == objects, sid
+        assert statement["Condition"] == condition, sid
+
+
+def test_request_metrics_are_configurable() -> None:
+    data = example_data()
+    data["environments"]["dev"]["monitoring"] = {"request_metrics": False}
+    config = config_from(data)
+    for kind in ("primary", "replica"):
+        for bucket in resources_of(rendered(config, "dev", kind), "AWS::S3::Bucket").values():
+            assert "MetricsConfigurations" not in bucket["Properties"]
 
 
 @pytest.mark.parametrize(
@@ -323,6 +402,8 @@ def test_replication_role_has_exactly_the_spec_actions() -> None:
             "s3:ReplicateTags",
             "kms:Decrypt",
             "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:Decrypt",
         ]
     )
     assert not any("*" in a for a in actions)
@@ -338,24 +419,32 @@ def test_replication_role_trust_and_kms_conditions() -> None:
     sts = _role_statements()
     decrypt = sts["DecryptSourceObjects"]
     assert decrypt["Resource"] == [{"Ref": "KmsKeyArn"}]
-    cond = decrypt["Condition"]["StringEquals"]
-    assert cond["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}
-    assert cond["kms:EncryptionContext:aws:s3:arn"] == [
-        {
-            "Fn::Sub": "arn:${AWS::Partition}:s3:::tattoo-directory-prod-frontend-${AWS::AccountId}-${AWS::Region}"
-        },
-        {
-            "Fn::Sub": "arn:${AWS::Partition}:s3:::tattoo-directory-prod-images-${AWS::AccountId}-${AWS::Region}"
-        },
-    ]
+    assert decrypt["Action"] == ["kms:Decrypt"]
+    assert decrypt["Condition"]["StringEquals"] == {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}}
+    # Bucket ARN (objects written with an S3 Bucket Key) and object ARNs (written without one).
+    source = "arn:${AWS::Partition}:s3:::tattoo-directory-prod-%s-${AWS::AccountId}-${AWS::Region}"
+    assert decrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:s3:arn": [
+            {"Fn::Sub": source % "frontend"},
+            {"Fn::Sub": source % "images"},
+            {"Fn::Sub": source % "frontend" + "/*"},
+            {"Fn::Sub": source % "images" + "/*"},
+        ]
+    }
     encrypt = sts["EncryptReplicas"]
     assert encrypt["Resource"] == [{"Ref": "ReplicaKmsKeyArn"}]
-    cond = encrypt["Condition"]["StringEquals"]
-    assert cond["kms:ViaService"] == {"Fn::Sub": "s3.us-west-2.${AWS::URLSuffix}"}
-    assert all(
-        "us-west-2" in arn["Fn::Sub"] and "/" not in arn["Fn::Sub"]  # bucket ARNs, not object ARNs
-        for arn in cond["kms:EncryptionContext:aws:s3:arn"]
-    )
+    # Decrypt verifies the replica's S3 Bucket Key; GenerateDataKey makes the data key.
+    assert encrypt["Action"] == ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
+    assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": {"Fn::Sub": "s3.us-west-2.${AWS::URLSuffix}"}}
+    destination = "arn:${AWS::Partition}:s3:::tattoo-directory-prod-%s-${AWS::AccountId}-us-west-2"
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:s3:arn": [
+            {"Fn::Sub": destination % "frontend-backup"},
+            {"Fn::Sub": destination % "images-backup"},
+            {"Fn::Sub": destination % "frontend-backup" + "/*"},
+            {"Fn::Sub": destination % "images-backup" + "/*"},
+        ]
+    }
     objects = sts["WriteReplicas"]["Resource"]
     assert all(arn["Fn::Sub"].endswith("-us-west-2/*") for arn in objects)
 
@@ -377,11 +466,15 @@ def test_outputs_export_deterministic_names_with_descriptions(name: str) -> None
 
 def test_primary_outputs_cover_the_spec() -> None:
     assert set(PROD_PRIMARY["Outputs"]) == {
-        "TableName", "TableArn", "TableStreamArn",
+        "TableName", "TableArn", "TableStreamArn", "ReplicaTableArn",
         "FrontendBucketName", "FrontendBucketArn", "FrontendBucketRegionalDomainName",
         "ImagesBucketName", "ImagesBucketArn", "ImagesBucketRegionalDomainName",
         "ReplicationRoleArn", "SpaIndexDocument", "SpaErrorDocument",
     }  # fmt: skip
+    assert PROD_PRIMARY["Outputs"]["ReplicaTableArn"]["Value"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:dynamodb:us-west-2:${AWS::AccountId}:table/tattoo-directory-prod"
+    }
+    assert "ReplicaTableArn" not in DEV_PRIMARY["Outputs"]
     assert set(PROD_REPLICA["Outputs"]) == {
         "FrontendBackupBucketName", "FrontendBackupBucketArn", "FrontendBackupBucketRegionalDomainName",
         "ImagesBackupBucketName", "ImagesBackupBucketArn", "ImagesBackupBucketRegionalDomainName",
@@ -412,9 +505,8 @@ def test_builders_compose_into_someone_elses_template() -> None:
     )
     data = json.loads(to_json(theirs))
     assert set(data["Resources"]) == {"Table", "ImagesBucket"}
-    assert (
-        data["Resources"]["Table"]["Properties"]["SSESpecification"]["KMSMasterKeyId"] == "alias/aws/dynamodb"
-    )
+    (replica,) = data["Resources"]["Table"]["Properties"]["Replicas"]
+    assert replica["SSESpecification"]["KMSMasterKeyId"] == "alias/aws/dynamodb"
     # building twice gives equal, independent objects (no global template, no shared state)
     assert to_json(theirs) == to_json(theirs)
     assert build_table(CONFIG, env) is not build_table(CONFIG, env)
