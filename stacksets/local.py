@@ -41,12 +41,15 @@ def run_local_server() -> Iterator[str]:
     """Start moto's server on 127.0.0.1 (port chosen by the OS); yields its URL; stops it after."""
     from moto.server import ThreadedMotoServer
 
+    from .emulator import register_models
+
     # The emulator's request log and its notes about resource types it only stubs (bucket
     # policies) are noise for the user of --local.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="moto")
     server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    register_models()
     server.start()
     try:
         host, port = server.get_host_and_port()

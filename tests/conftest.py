@@ -42,7 +42,10 @@ def moto_server() -> Iterator[str]:
     """
     from moto.server import ThreadedMotoServer
 
+    from stacksets.emulator import register_models
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    register_models()
     server.start()
     host, port = server.get_host_and_port()
     try:
