@@ -16,7 +16,15 @@ from typing import Any
 
 from troposphere import Template
 
-__all__ = ["YamlCache", "default_cache_dir", "to_dict", "to_json", "to_yaml", "yaml_from_json"]
+__all__ = [
+    "YamlCache",
+    "default_cache_dir",
+    "to_dict",
+    "to_json",
+    "to_request_json",
+    "to_yaml",
+    "yaml_from_json",
+]
 
 #: Bump when the way YAML is produced from JSON changes.
 RENDER_VERSION = "1"
@@ -30,6 +38,12 @@ def to_dict(template: Template) -> dict[str, Any]:
 def to_json(template: Template) -> str:
     """Two-space indented JSON with sorted keys and a final newline: byte-identical on re-run."""
     return json.dumps(to_dict(template), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def to_request_json(template: Template) -> str:
+    """Compact JSON with sorted keys, as sent to CloudFormation: the TemplateBody limit (51,200
+    bytes) counts every byte, and indentation roughly doubles the size of our templates."""
+    return json.dumps(to_dict(template), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def yaml_from_json(json_text: str) -> str:

@@ -11,7 +11,7 @@ import json
 from appstorage.config import Config, Environment
 from appstorage.naming import stack_set_name
 from appstorage.parameters import resolved_override_values, resolved_parameter_values
-from appstorage.render import to_json
+from appstorage.render import to_request_json
 from appstorage.tags import standard_tags
 from appstorage.templates import TemplateKind, build_environment
 
@@ -102,6 +102,6 @@ def desired_stack_sets(config: Config, env: str | Environment) -> tuple[DesiredS
     """The environment's stack sets in rollout order: replica first, then primary."""
     templates = build_environment(config, env)
     return tuple(
-        desired_stack_set(config, templates.environment, kind, to_json(template))
+        desired_stack_set(config, templates.environment, kind, to_request_json(template))
         for kind, template in templates.items()
     )

@@ -119,3 +119,19 @@ def test_unwritable_output_is_a_clear_error(tmp_path: Path, capsys: pytest.Captu
     err = capsys.readouterr().err
     assert f"cannot write {blocker}/dev/" in err and "choose another --out" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_deployer_sends_the_same_template_compact_and_under_the_body_limit(env: str) -> None:
+    """The deployer sends compact JSON: the same document as the golden file, and every bundled
+    template fits CloudFormation's 51,200-byte TemplateBody without a staging bucket (the indented
+    prod primary template would not)."""
+    from stacksets.desired import desired_stack_sets
+    from stacksets.preflight import TEMPLATE_BODY_LIMIT, template_size
+
+    for desired in desired_stack_sets(load_config(), env):
+        golden = (GOLDEN / env / f"{desired.kind}.template.json").read_text(encoding="utf-8")
+        assert json.loads(desired.template_body) == json.loads(golden)
+        assert template_size(desired) < TEMPLATE_BODY_LIMIT
+        assert "\n" not in desired.template_body
+    assert len((GOLDEN / "prod" / "primary.template.json").read_bytes()) > TEMPLATE_BODY_LIMIT
