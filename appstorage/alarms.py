@@ -71,13 +71,23 @@ def _actions() -> If:
     return If(ALARM_TOPIC_CONDITION, [Ref("AlarmTopicArn")], Ref(AWS_NO_VALUE))
 
 
-def _alarm(config: Config, env: Environment, logical_id: str, what: str, **props: object) -> Alarm:
+def _alarm(
+    config: Config,
+    env: Environment,
+    logical_id: str,
+    what: str,
+    *,
+    missing_data: str = "notBreaching",
+    **props: object,
+) -> Alarm:
+    """An alarm notifying the optional topic. ``missing_data``: DynamoDB publishes throttling, error
+    and latency data only while there is traffic, so no data is no problem (``notBreaching``)."""
     return Alarm(
         logical_id,
         AlarmName=_alarm_name(config, env, what),
         AlarmActions=_actions(),
         OKActions=_actions(),
-        TreatMissingData="notBreaching",
+        TreatMissingData=missing_data,
         Tags=tags(config, env),
         **props,
     )
@@ -91,7 +101,12 @@ def replication_alarms(
     config: Config, env: Environment, purpose: Purpose, rule_id: str, rtc_minutes: int
 ) -> list[Alarm]:
     """Failed operations and latency over the RTC threshold for one replication rule (primary
-    template: S3 publishes the metrics in the source bucket's region)."""
+    template: S3 publishes the metrics in the source bucket's region).
+
+    Missing data keeps the alarm's state, as AWS asks: "When you set up alarms for your replication
+    metrics, set the Missing data treatment field to Treat missing data as ignore (maintain the
+    alarm state)." (https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html),
+    so a failure stays visible until replication reports success again."""
     dimensions = _dimensions(
         SourceBucket=bucket_name(config.prefix, env.name, purpose),
         DestinationBucket=bucket_name(config.prefix, env.name, purpose.backup, env.replica_region),
@@ -104,6 +119,7 @@ def replication_alarms(
             env,
             f"{logical}ReplicationFailedAlarm",
             f"{purpose.value}-replication-failed",
+            missing_data="ignore",
             AlarmDescription=(
                 f"Objects of the {purpose.value} bucket failed to replicate to {env.replica_region} "
                 "(OperationsFailedReplication > 0): they are not in the backup, the RPO does not hold."
@@ -122,6 +138,7 @@ def replication_alarms(
             env,
             f"{logical}ReplicationLatencyAlarm",
             f"{purpose.value}-replication-latency",
+            missing_data="ignore",
             AlarmDescription=(
                 f"Replication of the {purpose.value} bucket to {env.replica_region} took longer than the "
                 f"{rtc_minutes}-minute Replication Time Control threshold: the RPO is at risk."

@@ -23,6 +23,7 @@ from awacs.aws import (
     Principal,
     Statement,
     StringEquals,
+    StringEqualsIfExists,
     StringLike,
     StringNotEqualsIfExists,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "bucket_policy_document",
     "deny_customer_provided_keys",
     "deny_insecure_transport",
+    "deny_kms_without_key_arn",
     "deny_other_encryption_type",
     "deny_other_kms_key",
     "deny_outdated_tls",
@@ -108,6 +110,29 @@ def deny_other_kms_key(objects_arn: Expr, key_arn: Expr) -> Statement:
         Resource=[objects_arn],
         Condition=Condition(
             StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)
+        ),
+    )
+
+
+def deny_kms_without_key_arn(objects_arn: Expr) -> Statement:
+    """Deny uploads that ask for SSE-KMS but name no key: S3 then uses the AWS managed key
+    ``aws/s3``, not the bucket's, and :func:`deny_other_kms_key` (``IfExists``) lets them through.
+    AWS (PutObject, ``SSEKMSKeyId``): "If you specify x-amz-server-side-encryption:aws:kms ... but
+    do not provide x-amz-server-side-encryption-aws-kms-key-id, Amazon S3 uses the Amazon Web
+    Services managed key (aws/s3) to protect the data."
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+    """
+    return Statement(
+        Sid="DenyKmsUploadsWithoutKeyArn",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.PutObject],
+        Resource=[objects_arn],
+        Condition=Condition(
+            [
+                StringEquals("s3:x-amz-server-side-encryption", "aws:kms"),
+                Null("s3:x-amz-server-side-encryption-aws-kms-key-id", "true"),
+            ]
         ),
     )
 
@@ -191,7 +216,19 @@ def bucket_policy_document(statements: Sequence[Statement]) -> PolicyDocument:
 
 
 def replication_trust_policy() -> PolicyDocument:
-    """Only S3, acting for this account, may assume the replication role."""
+    """Only S3 may assume the replication role; when S3 says on whose behalf, it must be this
+    account's.
+
+    AWS's replication trust policy has no condition ("Step 2: Creating an IAM role for Amazon S3
+    to assume", https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html),
+    and no S3 page says S3 puts ``aws:SourceAccount`` into the request when it assumes the role;
+    IAM: the key "is included in the request context only if accessing a resource triggers an AWS
+    service to call another service on behalf of the resource owner"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount).
+    ``StringEquals`` on an absent key is false and would stop every replication silently, so the
+    confused-deputy check is ``IfExists``: it refuses another account when the key is present and
+    never blocks S3 when it is not (``iam:PassRole`` already limits the role to this account).
+    """
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
@@ -199,7 +236,7 @@ def replication_trust_policy() -> PolicyDocument:
                 Effect=Allow,
                 Principal=Principal("Service", "s3.amazonaws.com"),
                 Action=[AssumeRole],
-                Condition=Condition(StringEquals("aws:SourceAccount", AccountId)),
+                Condition=Condition(StringEqualsIfExists("aws:SourceAccount", AccountId)),
             )
         ],
     )
@@ -236,23 +273,31 @@ def replication_write_destinations(destination_object_arns: Sequence[Expr]) -> S
     )
 
 
-# KMS for replication, as AWS documents it (the pages disagree; we grant the union they require):
-# - "Replicating encrypted objects": the role needs kms:Decrypt on the source objects' key and
-#   kms:Encrypt on the replica key, each restricted with kms:ViaService to S3 in that region and
-#   with the encryption context aws:s3:arn, written "bucket-ARN/key-prefix*" (object ARNs).
-#   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
-# - Same page, "S3 Bucket Keys and replication": with Bucket Keys the encryption context is the
-#   bucket ARN, and "the AWS KMS key policy for the KMS key that's used to encrypt the object
-#   replica must include the kms:Decrypt permission for the calling principal", which "verifies
-#   the integrity of the S3 Bucket Key before using it"; the replica key also generates the data
-#   key (kms:GenerateDataKey), which the troubleshooting page lists for the destination key.
-#   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html#bk-replication
-#   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-troubleshoot.html
-# Both contexts are allowed (StringLike on the bucket ARN and on bucket-ARN/*), so objects written
-# with and without a Bucket Key (x-amz-server-side-encryption-bucket-key-enabled: false) replicate.
+# KMS for replication, as AWS documents it. The pages disagree, so the role gets the union of what
+# they require, each action confined by kms:ViaService (S3 in that region) and the encryption
+# context (our buckets):
+# - "You must grant the kms:Decrypt permission for the AWS KMS key that's used to decrypt the
+#   source object. You must grant the kms:Encrypt permission for the AWS KMS key that's used to
+#   encrypt the object replica." (replication-config-for-kms-objects, #replication-kms-permissions)
+# - "To use replication with an S3 Bucket Key, the AWS KMS key policy for the KMS key that's used to
+#   encrypt the object replica must include the kms:Decrypt permission for the calling principal.
+#   The call to kms:Decrypt verifies the integrity of the S3 Bucket Key before using it." (same
+#   page, #bk-replication): kms:Decrypt on the replica key.
+# - The troubleshooting page's minimum: kms:Decrypt and kms:GenerateDataKey on the source key,
+#   kms:GenerateDataKey and kms:Encrypt on the destination key (replication-troubleshoot).
+# - Encryption context: "If you use SSE-KMS without enabling an S3 Bucket Key, the object ARN is
+#   used ... If you use SSE-KMS and enable an S3 Bucket Key, the bucket ARN is used"
+#   (UsingKMSEncryption, #encryption-context), and a replica keeps its source's settings
+#   (bucket-key, #bucket-key-replication). Our buckets have Bucket Keys, but any uploader may send
+#   x-amz-server-side-encryption-bucket-key-enabled: false, so both forms are allowed, with
+#   AWS's StringLike form: the bucket ARN and bucket-ARN/*.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-troubleshoot.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
 
 #: KMS actions on the source objects' key and on the replica key (see the pages above).
-SOURCE_KEY_ACTIONS = (kms.Decrypt,)
+SOURCE_KEY_ACTIONS = (kms.Decrypt, kms.GenerateDataKey)
 REPLICA_KEY_ACTIONS = (kms.Encrypt, kms.GenerateDataKey, kms.Decrypt)
 
 

@@ -311,6 +311,11 @@ def test_bucket_policy_allows_uploads_only_under_the_bucket_key(template: str, l
         "DenyUploadsWithAnotherKmsKey": {
             "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"Ref": "KmsKeyArn"}}
         },
+        # aws:kms without a key id would get the AWS managed key aws/s3, which nothing may use
+        "DenyKmsUploadsWithoutKeyArn": {
+            "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+        },
         "DenyUploadsWithAnotherEncryptionType": {
             "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
         },
@@ -401,6 +406,7 @@ def test_replication_role_has_exactly_the_spec_actions() -> None:
             "s3:ReplicateDelete",
             "s3:ReplicateTags",
             "kms:Decrypt",
+            "kms:GenerateDataKey",
             "kms:Encrypt",
             "kms:GenerateDataKey",
             "kms:Decrypt",
@@ -415,11 +421,13 @@ def test_replication_role_trust_and_kms_conditions() -> None:
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
     assert trust["Action"] == ["sts:AssumeRole"]
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # IfExists: no AWS page says S3 sends aws:SourceAccount when it assumes the role; a plain
+    # StringEquals on an absent key would stop every replication (security review F2).
+    assert trust["Condition"] == {"StringEqualsIfExists": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     sts = _role_statements()
     decrypt = sts["DecryptSourceObjects"]
     assert decrypt["Resource"] == [{"Ref": "KmsKeyArn"}]
-    assert decrypt["Action"] == ["kms:Decrypt"]
+    assert decrypt["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert decrypt["Condition"]["StringEquals"] == {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}}
     # Bucket ARN (objects written with an S3 Bucket Key) and object ARNs (written without one).
     source = "arn:${AWS::Partition}:s3:::tattoo-directory-prod-%s-${AWS::AccountId}-${AWS::Region}"
