@@ -1,11 +1,11 @@
 """``--local``: an embedded AWS emulator (moto's ThreadedMotoServer) on a free loopback port,
 seeded with what other modules would provide, so every command works without an AWS account.
 
-Seeded per target account and for both regions of each environment: a KMS key, the SSM
-parameters the configuration names (``ssm:/...`` values) holding that region's key ARN or
-access-log bucket name, and the access-log bucket itself. Other accounts are reached the way
-the deployer reaches them on AWS: STS AssumeRole on the execution role (moto maps the
-returned credentials to that account).
+Seeded per target account and for both regions of each environment: a KMS key, an SNS topic
+for the alarms, the SSM parameters the configuration names (``ssm:/...`` values) holding that
+region's key ARN, access-log bucket name or topic ARN, and the access-log bucket itself. Other
+accounts are reached the way the deployer reaches them on AWS: STS AssumeRole on the execution
+role (moto maps the returned credentials to that account).
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ def access_logs_bucket(prefix: str, env: str, account: str, region: str) -> str:
     return f"{prefix}-{env}-logs-{account}-{region}"[:63].rstrip("-")
 
 
+def alarm_topic_name(prefix: str, env: str) -> str:
+    """The monitoring module's alarm topic, as the emulator seeds it in each account and region."""
+    return f"{prefix}-{env}-alarms"
+
+
 def _ssm_values(env: Environment) -> Iterable[tuple[str, ParameterValue]]:
     yield from env.parameters.items()
     for override in env.deployment.overrides:
@@ -69,13 +74,14 @@ def _ssm_values(env: Environment) -> Iterable[tuple[str, ParameterValue]]:
 
 
 def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) -> dict[str, int]:
-    """Create the KMS keys, SSM parameters and access-log buckets the templates expect.
+    """Create the KMS keys, alarm topics, SSM parameters and access-log buckets the templates expect.
 
     Idempotent (overwrites the SSM values). Returns counts of what was seeded.
     """
-    counts = {"kms_keys": 0, "ssm_parameters": 0, "buckets": 0}
+    counts = {"kms_keys": 0, "ssm_parameters": 0, "buckets": 0, "sns_topics": 0}
     keys: dict[tuple[str, str], str] = {}
     for env in envs:
+        topics: dict[tuple[str, str], str] = {}  # this environment's alarm topics
         role = env.deployment.execution_role_name
         regions = (env.primary_region, env.replica_region)
         for account in env.deployment.accounts:
@@ -86,6 +92,10 @@ def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) ->
                         "KeyMetadata"
                     ]["Arn"]
                     counts["kms_keys"] += 1
+                sns = factory.client("sns", region, account, role)
+                topic = sns.create_topic(Name=alarm_topic_name(config.prefix, env.name))["TopicArn"]
+                topics[account, region] = topic
+                counts["sns_topics"] += 1
             for region in regions:
                 bucket = access_logs_bucket(config.prefix, env.name, account, region)
                 s3 = factory.s3(region, account, role)
@@ -108,6 +118,7 @@ def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) ->
                         "AccessLogsBucketName": access_logs_bucket(config.prefix, env.name, account, own),
                         "S3VpcEndpointId": "vpce-0123456789abcdef0",
                         "CloudFrontDistributionArn": f"arn:aws:cloudfront::{account}:distribution/E1LOCAL",
+                        "AlarmTopicArn": topics[account, own],
                     }[base]
                     ssm.put_parameter(Name=value.value, Value=seeded, Type="String", Overwrite=True)
                     counts["ssm_parameters"] += 1
