@@ -1,0 +1,423 @@
+"""The emulator's ``AWS::DynamoDB::GlobalTable`` model (stacksets.emulator), through CloudFormation
+CreateStack/UpdateStack/DeleteStack on moto's real HTTP server, read back with DynamoDB's API."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from stacksets.emulator import GLOBAL_TABLE_VERSION, GlobalTable, register_models
+
+STACK = "global-table"
+TABLE = "gt"
+PRIMARY = "us-east-1"  # the stack's region
+REPLICA = "us-west-2"
+HERE = {"Ref": "AWS::Region"}  # how the primary template names the stack's region
+KEYS = {PRIMARY: f"arn:aws:kms:{PRIMARY}:123456789012:key/primary", REPLICA: f"arn:aws:kms:{REPLICA}:123456789012:key/replica"}
+PK_SK = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
+ATTRIBUTES = [{"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")]
+
+
+def _gsi(name: str) -> dict[str, Any]:
+    keys = [{"AttributeName": f"{name}PK", "KeyType": "HASH"}, {"AttributeName": f"{name}SK", "KeyType": "RANGE"}]
+    return {"IndexName": name, "KeySchema": keys, "Projection": {"ProjectionType": "ALL"}}
+
+
+def _replica(region: Any, *, protected: bool = False, pitr_days: int | None = 7, key: str | None = None) -> dict[str, Any]:
+    """One replica; ``region`` HERE is the stack's region. ``pitr_days`` None: no PITR given."""
+    name = PRIMARY if region == HERE else region
+    replica: dict[str, Any] = {
+        "Region": region,
+        "SSESpecification": {"KMSMasterKeyId": key or KEYS[name]},
+        "DeletionProtectionEnabled": protected,
+        "ContributorInsightsSpecification": {"Enabled": True},
+        "Tags": [{"Key": "project", "Value": "demo"}, {"Key": "replica", "Value": name}],
+    }
+    if pitr_days is not None:
+        replica["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": pitr_days}
+    return replica
+
+
+def _template(*replicas: dict[str, Any], name: str = TABLE, policy: str = "Delete", **props: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": ATTRIBUTES,
+        "KeySchema": PK_SK,
+        "GlobalSecondaryIndexes": [_gsi("GSI1"), _gsi("GSI2")],
+        "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+        "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
+        "Replicas": list(replicas),
+        **props,
+    }
+    table = {"Type": "AWS::DynamoDB::GlobalTable", "DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+    return {
+        "Resources": {"Table": {**table, "Properties": properties}},
+        "Outputs": {
+            "Name": {"Value": {"Ref": "Table"}},
+            **{attr: {"Value": {"Fn::GetAtt": ["Table", attr]}} for attr in ("Arn", "StreamArn", "TableId")},
+        },
+    }
+
+
+# A template without the table (CloudFormation needs one resource).
+NO_TABLE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "other"}}}}
+
+
+def _client(service: str, endpoint: str, region: str = PRIMARY) -> Any:
+    return boto3.client(service, region_name=region, endpoint_url=endpoint)
+
+
+def _create(endpoint: str, template: dict[str, Any]) -> dict[str, Any]:
+    cfn = _client("cloudformation", endpoint)
+    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    stack: dict[str, Any] = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    return stack
+
+
+def _update(endpoint: str, template: dict[str, Any]) -> None:
+    cfn = _client("cloudformation", endpoint)
+    cfn.update_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def _describe(endpoint: str, region: str, name: str = TABLE) -> dict[str, Any] | None:
+    """DescribeTable in ``region``, or None when there is no such table."""
+    try:
+        table: dict[str, Any] = _client("dynamodb", endpoint, region).describe_table(TableName=name)["Table"]
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ResourceNotFoundException"
+        return None
+    return table
+
+
+def _plain_table(endpoint: str, region: str) -> None:
+    """A table named like the global table, made outside CloudFormation."""
+    _client("dynamodb", endpoint, region).create_table(
+        TableName=TABLE, KeySchema=PK_SK[:1], AttributeDefinitions=ATTRIBUTES[:1], BillingMode="PAY_PER_REQUEST"
+    )
+
+
+# ------------------------------------------------------------------ create
+
+
+@pytest.mark.parametrize(("region", "protected", "pitr_days"), [(PRIMARY, False, 7), (REPLICA, True, 35)])
+def test_create_makes_the_table_in_every_replica_region(
+    moto_endpoint: str, region: str, protected: bool, pitr_days: int
+) -> None:
+    stack = _create(
+        moto_endpoint, _template(_replica(HERE, pitr_days=7), _replica(REPLICA, protected=True, pitr_days=35))
+    )
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    table = _describe(moto_endpoint, region)
+    assert table is not None
+    assert table["TableArn"] == f"arn:aws:dynamodb:{region}:123456789012:table/{TABLE}"
+    assert table["KeySchema"] == PK_SK
+    assert table["AttributeDefinitions"] == ATTRIBUTES
+    assert [(i["IndexName"], i["KeySchema"], i["Projection"]) for i in table["GlobalSecondaryIndexes"]] == [
+        (g["IndexName"], g["KeySchema"], g["Projection"]) for g in (_gsi("GSI1"), _gsi("GSI2"))
+    ]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["LatestStreamArn"].startswith(f"{table['TableArn']}/stream/")
+    # Each region's table is encrypted with that replica's key.
+    assert table["SSEDescription"] == {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": KEYS[region]}
+    assert table["DeletionProtectionEnabled"] is protected
+
+    ddb = _client("dynamodb", moto_endpoint, region)
+    pitr = ddb.describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert pitr["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"] == pitr_days
+    ttl = ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
+    assert tags == [{"Key": "project", "Value": "demo"}, {"Key": "replica", "Value": region}]
+    # Contributor insights are accepted but not emulated: moto has no DescribeContributorInsights.
+
+
+@pytest.mark.parametrize(("region", "other"), [(PRIMARY, REPLICA), (REPLICA, PRIMARY)])
+def test_describe_table_reports_the_other_replicas(moto_endpoint: str, region: str, other: str) -> None:
+    """As AWS does for version 2019.11.21 ("Determining the global table version" in the
+    DynamoDB developer guide): GlobalTableVersion, and the table's *other* replicas."""
+    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA)))
+    table = _describe(moto_endpoint, region)
+    assert table is not None
+    assert table["GlobalTableVersion"] == GLOBAL_TABLE_VERSION
+    assert table["Replicas"] == [{"RegionName": other, "ReplicaStatus": "ACTIVE", "KMSMasterKeyId": KEYS[other]}]
+
+
+def test_a_lone_replica_reports_no_replicas(moto_endpoint: str) -> None:
+    _create(moto_endpoint, _template(_replica(HERE)))
+    table = _describe(moto_endpoint, PRIMARY)
+    assert table is not None
+    assert "Replicas" not in table
+    assert "GlobalTableVersion" not in table
+    assert _describe(moto_endpoint, REPLICA) is None
+
+
+def test_ref_and_getatt_resolve_to_the_stack_regions_table(moto_endpoint: str) -> None:
+    stack = _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA)))
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    table = _describe(moto_endpoint, PRIMARY)
+    assert table is not None
+    assert outputs == {
+        "Name": TABLE,
+        "Arn": table["TableArn"],
+        "StreamArn": table["LatestStreamArn"],
+        "TableId": table["TableId"],
+    }
+    replica = _describe(moto_endpoint, REPLICA)
+    assert replica is not None
+    assert replica["TableId"] != table["TableId"]
+
+
+def test_a_failed_creation_rolls_the_stack_back(moto_endpoint: str) -> None:
+    """A table that already exists in a replica region fails the resource and rolls the stack
+    back, as on AWS (with its failure reason as the resource's event); the table is untouched and
+    nothing is created in the other region."""
+    _plain_table(moto_endpoint, REPLICA)
+    stack = _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA)))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = _client("cloudformation", moto_endpoint).describe_stack_events(StackName=STACK)["StackEvents"]
+    failed = [(e["LogicalResourceId"], e.get("ResourceStatusReason")) for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed == [("Table", f"Resource handler returned message: 'Table already exists: {TABLE} (in {REPLICA})'")]
+    assert _describe(moto_endpoint, PRIMARY) is None
+    existing = _describe(moto_endpoint, REPLICA)
+    assert existing is not None
+    assert (existing["KeySchema"], existing.get("Replicas")) == (PK_SK[:1], None)
+    # AWS also deletes the stack's other resources on rollback and shows no outputs; moto keeps
+    # them (and the outputs that need no attribute of the failed table, e.g. Ref).
+
+
+@pytest.mark.parametrize(
+    ("existing", "replicas", "reason"),
+    [
+        (PRIMARY, [_replica(HERE), _replica(REPLICA)], f"Table already exists: {TABLE} (in {PRIMARY})"),
+        (None, [_replica(REPLICA)], f"Replicas must include the stack's region {PRIMARY}"),
+    ],
+    ids=["exists-in-stack-region", "stack-region-not-a-replica"],
+)
+def test_other_creation_failures(moto_endpoint: str, existing: str | None, replicas: list[dict[str, Any]], reason: str) -> None:
+    if existing:
+        _plain_table(moto_endpoint, existing)
+    stack = _create(moto_endpoint, _template(*replicas))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = _client("cloudformation", moto_endpoint).describe_stack_events(StackName=STACK)["StackEvents"]
+    assert [e.get("ResourceStatusReason") for e in events if e["ResourceStatus"] == "CREATE_FAILED"] == [
+        f"Resource handler returned message: {reason!r}"
+    ]
+    made = {region for region in (PRIMARY, REPLICA) if _describe(moto_endpoint, region) is not None}
+    assert made == ({existing} if existing else set())
+
+
+# ------------------------------------------------------------------ update
+
+
+def test_update_adds_a_replica_in_place_and_removes_it(moto_endpoint: str) -> None:
+    _create(moto_endpoint, _template(_replica(HERE)))
+    ddb = _client("dynamodb", moto_endpoint)
+    ddb.put_item(TableName=TABLE, Item={"PK": {"S": "a"}, "SK": {"S": "b"}})
+
+    _update(moto_endpoint, _template(_replica(HERE), _replica(REPLICA, protected=True)))
+    added = _describe(moto_endpoint, REPLICA)
+    assert added is not None
+    assert added["SSEDescription"]["KMSMasterKeyArn"] == KEYS[REPLICA]
+    assert added["DeletionProtectionEnabled"] is True
+    primary = _describe(moto_endpoint, PRIMARY)
+    assert primary is not None
+    assert [r["RegionName"] for r in primary["Replicas"]] == [REPLICA]
+    # An in-place update: the stack region's table (and its items) stayed. AWS would also copy
+    # the existing items into the new replica; the emulator does not replicate items.
+    assert ddb.get_item(TableName=TABLE, Key={"PK": {"S": "a"}, "SK": {"S": "b"}})["Item"]["PK"] == {"S": "a"}
+
+    # Removing a replica deletes that region's table (AWS refuses while it is protected).
+    _update(moto_endpoint, _template(_replica(HERE), _replica(REPLICA, protected=False)))
+    _update(moto_endpoint, _template(_replica(HERE)))
+    assert _describe(moto_endpoint, REPLICA) is None
+    primary = _describe(moto_endpoint, PRIMARY)
+    assert primary is not None
+    assert "Replicas" not in primary
+    assert ddb.get_item(TableName=TABLE, Key={"PK": {"S": "a"}, "SK": {"S": "b"}})["Item"]["SK"] == {"S": "b"}
+
+
+@pytest.mark.parametrize("region", [PRIMARY, REPLICA])
+def test_update_applies_other_changes_in_place(moto_endpoint: str, region: str) -> None:
+    _create(moto_endpoint, _template(_replica(HERE, pitr_days=7), _replica(REPLICA, pitr_days=7)))
+    new_key = f"arn:aws:kms:{region}:123456789012:key/rotated"
+    replicas = {
+        PRIMARY: _replica(HERE, pitr_days=None, protected=True, key=new_key if region == PRIMARY else None),
+        REPLICA: _replica(REPLICA, pitr_days=None, protected=True, key=new_key if region == REPLICA else None),
+    }
+    replicas[region]["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 30}
+    replicas[region]["Tags"] = [{"Key": "project", "Value": "renamed"}]
+    _update(
+        moto_endpoint,
+        _template(*replicas.values(), GlobalSecondaryIndexes=[_gsi("GSI1")], TimeToLiveSpecification={"Enabled": False}),
+    )
+    table = _describe(moto_endpoint, region)
+    assert table is not None
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == new_key
+    assert table["DeletionProtectionEnabled"] is True
+    ddb = _client("dynamodb", moto_endpoint, region)
+    pitr = ddb.describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"] == 30
+    assert ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+    assert ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"] == [{"Key": "project", "Value": "renamed"}]
+    other = _describe(moto_endpoint, REPLICA if region == PRIMARY else PRIMARY)
+    assert other is not None
+    assert [r["KMSMasterKeyId"] for r in other["Replicas"]] == [new_key]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "prepare", "message"),
+    [
+        ([_replica(HERE)], [_replica(HERE), _replica(REPLICA)], "foreign-table", f"Table already exists: {TABLE} (in {REPLICA})"),
+        ([_replica(HERE), _replica(REPLICA, protected=True)], [_replica(HERE)], None, "can't be deleted while DeletionProtectionEnabled"),
+        ([_replica(HERE)], [_replica(HERE)], "new-key-schema", "Rename gt and update the stack again"),
+    ],
+    ids=["adds-a-region-with-a-table", "removes-a-protected-replica", "changes-the-key-schema"],
+)
+def test_refused_updates_change_nothing(
+    moto_endpoint: str, before: list[dict[str, Any]], after: list[dict[str, Any]], prepare: str | None, message: str
+) -> None:
+    """On AWS these updates fail and the stack rolls back (UPDATE_ROLLBACK_COMPLETE); moto's
+    CloudFormation fails the UpdateStack call itself. Either way nothing changes."""
+    _create(moto_endpoint, _template(*before))
+    if prepare == "foreign-table":
+        _plain_table(moto_endpoint, REPLICA)
+    props = {"KeySchema": PK_SK[:1]} if prepare == "new-key-schema" else {}
+    with pytest.raises(ClientError) as raised:
+        _client("cloudformation", moto_endpoint).update_stack(StackName=STACK, TemplateBody=json.dumps(_template(*after, **props)))
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert message in raised.value.response["Error"]["Message"]
+    primary = _describe(moto_endpoint, PRIMARY)
+    assert primary is not None
+    assert primary["KeySchema"] == PK_SK
+    replica = _describe(moto_endpoint, REPLICA)
+    if prepare == "foreign-table":
+        assert replica is not None
+        assert (replica["KeySchema"], replica.get("Replicas"), primary.get("Replicas")) == (PK_SK[:1], None, None)
+    else:
+        assert (replica is not None) == (len(before) == 2)
+
+
+@pytest.mark.parametrize(("policy", "old_kept"), [("Retain", True), ("Delete", False)])
+def test_a_new_table_name_replaces_the_table(moto_endpoint: str, policy: str, old_kept: bool) -> None:
+    """A TableName change is a replacement: new tables; the old ones are deleted unless the
+    UpdateReplacePolicy is Retain."""
+    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), policy=policy))
+    _update(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), name="gt-new", policy=policy))
+    for region in (PRIMARY, REPLICA):
+        assert _describe(moto_endpoint, region, "gt-new") is not None
+        assert (_describe(moto_endpoint, region) is not None) == old_kept
+    outputs = _client("cloudformation", moto_endpoint).describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    assert {o["OutputKey"]: o["OutputValue"] for o in outputs}["Name"] == "gt-new"
+
+
+# ------------------------------------------------------------------ delete
+
+
+@pytest.mark.parametrize(("policy", "kept"), [("Retain", True), ("Delete", False)])
+def test_stack_deletion_honours_the_deletion_policy(moto_endpoint: str, policy: str, kept: bool) -> None:
+    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), policy=policy))
+    _client("cloudformation", moto_endpoint).delete_stack(StackName=STACK)
+    assert [_describe(moto_endpoint, region) is not None for region in (PRIMARY, REPLICA)] == [kept, kept]
+
+
+@pytest.mark.parametrize(("policy", "kept"), [("Retain", True), ("Delete", False)])
+def test_removing_the_table_from_the_template_honours_the_deletion_policy(moto_endpoint: str, policy: str, kept: bool) -> None:
+    """moto's CloudFormation ignores DeletionPolicy when an update removes a resource; the model
+    honours it, as AWS does."""
+    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), policy=policy))
+    _update(moto_endpoint, NO_TABLE)
+    assert [_describe(moto_endpoint, region) is not None for region in (PRIMARY, REPLICA)] == [kept, kept]
+
+
+def test_deletion_protection_refuses_the_stack_deletion(moto_endpoint: str) -> None:
+    """DynamoDB refuses to delete a protected table, so the stack deletion fails and no replica
+    is deleted. On AWS DeleteStack is accepted and the stack ends DELETE_FAILED (and stays);
+    moto fails the DeleteStack call itself, after dropping the stack from its list."""
+    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA, protected=True)))
+    with pytest.raises(ClientError) as raised:
+        _client("cloudformation", moto_endpoint).delete_stack(StackName=STACK)
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert f"Table '{TABLE}' can't be deleted while DeletionProtectionEnabled" in raised.value.response["Error"]["Message"]
+    assert [_describe(moto_endpoint, region) is not None for region in (PRIMARY, REPLICA)] == [True, True]
+
+
+# ------------------------------------------------------------------ registration
+
+
+def test_register_models_is_idempotent(moto_endpoint: str) -> None:
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    register_models()
+    assert parsing.get_model_map.cache_info().currsize == 0  # a map moto built before is dropped
+    register_models()
+    models = [m for m in CloudFormationModel.__subclasses__() if m.cloudformation_type() == "AWS::DynamoDB::GlobalTable"]
+    assert models == [GlobalTable]
+    assert parsing.get_model_map()["AWS::DynamoDB::GlobalTable"] is GlobalTable
+    assert _create(moto_endpoint, _template(_replica(HERE)))["StackStatus"] == "CREATE_COMPLETE"
+
+
+# ------------------------------------------------------------------ the real primary template
+
+
+@cache
+def _prod_primary() -> dict[str, Any]:
+    from appstorage.config import load_config
+    from appstorage.render import to_json
+    from appstorage.templates import build_environment
+
+    template: dict[str, Any] = json.loads(to_json(build_environment(load_config(), "prod").primary))
+    return template
+
+
+@pytest.mark.skipif(
+    _prod_primary()["Resources"]["Table"]["Type"] == "AWS::DynamoDB::Table",
+    reason="the primary template still declares AWS::DynamoDB::Table",
+)
+# moto's CloudFormation has no AWS::S3::BucketPolicy or AWS::CloudWatch::Alarm model: it warns and skips them.
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm:UserWarning")
+def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoint: str) -> None:
+    """The bundled example's prod primary template, in the prod account, seeded as --local seeds
+    it (KMS keys, SSM parameters, log buckets)."""
+    from appstorage.config import load_config
+    from stacksets.local import local_session, seed
+    from stacksets.session import ClientFactory
+
+    config = load_config()
+    env = config.environment("prod")
+    assert (env.primary_region, env.replica_region) == (PRIMARY, REPLICA)
+    factory = ClientFactory(local_session(), endpoint_url=moto_endpoint)
+    seed(factory, config, [env])
+    account, role = env.deployment.accounts[0], env.deployment.execution_role_name
+    ssm = factory.ssm(PRIMARY, account, role)
+    keys = {
+        region: ssm.get_parameter(Name=env.parameters[parameter].value)["Parameter"]["Value"]
+        for region, parameter in ((PRIMARY, "KmsKeyArn"), (REPLICA, "ReplicaKmsKeyArn"))
+    }
+    assert keys[PRIMARY] != keys[REPLICA]
+
+    cfn = factory.cloudformation(PRIMARY, account, role)
+    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(_prod_primary()))
+    stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    name = outputs["TableName"]
+    tables = {region: factory.dynamodb(region, account, role).describe_table(TableName=name)["Table"] for region in keys}
+    for region, other in ((PRIMARY, REPLICA), (REPLICA, PRIMARY)):
+        assert tables[region]["SSEDescription"]["KMSMasterKeyArn"] == keys[region]
+        assert tables[region]["DeletionProtectionEnabled"] is True
+        assert tables[region]["Replicas"] == [{"RegionName": other, "ReplicaStatus": "ACTIVE", "KMSMasterKeyId": keys[other]}]
+    assert outputs["TableArn"] == tables[PRIMARY]["TableArn"]
+    assert outputs["ReplicaTableArn"] == tables[REPLICA]["TableArn"] == f"arn:aws:dynamodb:{REPLICA}:{account}:table/{name}"
