@@ -347,6 +347,11 @@ COMMANDS: dict[str, tuple[Callable[[Context], int], str]] = {
         lambda ctx: _destroy().cmd_destroy(ctx),
         "delete the instances (primary first) and the stack sets; lists the retained table and buckets",
     ),
+    "dr-check": (
+        lambda ctx: _drcheck().cmd_dr_check(ctx),
+        "read the live disaster-recovery state in every target account (table replicas, PITR, bucket "
+        "replication with RTC, versioning) and list what is not ready (exit 1 when anything is not)",
+    ),
 }
 
 
@@ -360,6 +365,12 @@ def _destroy() -> Any:
     from . import destroy
 
     return destroy
+
+
+def _drcheck() -> Any:
+    from . import drcheck
+
+    return drcheck
 
 
 # --------------------------------------------------------------------------- parsing
