@@ -9,22 +9,29 @@ tables version 2019.11.21: ``GlobalTableVersion`` and the *other* regions' repli
 (``RegionName``, ``ReplicaStatus`` ACTIVE, ``KMSMasterKeyId`` where set) in ``Replicas``, as in
 AWS's "Determining the global table version" example; plus a ``TableId``. A lone replica
 reports neither. Ref is the table name; GetAtt ``Arn``, ``StreamArn`` and ``TableId`` are the
-stack region's table's. An update creates added regions' tables, deletes removed ones' (as AWS
-does), applies the other properties in place, and replaces the table when ``TableName``
-changes. Delete removes every replica's table (honouring ``DeletionPolicy: Retain``, and
-refused while a replica has deletion protection). Creating over an existing table fails with
-``ResourceInUseException`` before anything is created.
+stack region's table's.
 
-Not emulated: replication itself (an item written to one replica is not copied to the others;
-there is no replication latency, no ``ReplicationLatency`` metric), replica statuses other than
-ACTIVE, contributor insights (moto has no such API), on-demand/provisioned throughput limits,
-table classes, KMS key validation, the GSIs' and replicas' per-index settings, and AWS's
-rule that CloudFormation cannot replace a custom-named table (a key schema change is refused
-here, as AWS refuses it, but a name change is carried out as a replacement).
+Create: as on AWS, ``Replicas`` must include the stack's region and more than one replica needs a
+stream; a table of that name already in a replica region fails the resource and rolls the
+stack back (ROLLBACK_COMPLETE, the reason in the resource's CREATE_FAILED event) before any
+table is made (moto keeps the stack's other resources). Update: added regions get a table,
+removed ones lose theirs (refused while protected), the rest is applied in place; a new
+``TableName`` is a replacement (the old tables go unless ``UpdateReplacePolicy`` is Retain); a
+key schema change is refused as AWS refuses to replace a custom-named resource. moto cannot
+roll an update back, so a refused update fails the UpdateStack call (ValidationError). Delete
+(stack deletion, or the resource left the template): every replica's table, unless
+``DeletionPolicy`` is Retain; refused, before any deletion, while a replica is protected.
+
+Not emulated: replication itself (an item written to one replica is not copied to the others,
+nor are existing items copied into an added replica; no replication latency, no
+``ReplicationLatency`` metric), replica statuses other than ACTIVE, contributor insights (moto
+has no such API), on-demand/provisioned throughput settings, table classes, KMS key checks,
+the replicas' per-index settings, Kinesis stream and resource policy specifications.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -260,7 +267,9 @@ class GlobalTable(CloudFormationModel):
                 new_resource_name, cloudformation_json, account_id, region_name
             )
             if original_resource.replace_policy != "Retain":
-                original_resource.delete_tables()
+                # On AWS a failed clean-up (a protected table) leaves the old table; the update completes.
+                with contextlib.suppress(ValidationError):
+                    original_resource.delete_tables()
             return replacement
         original_resource.deletion_policy = cloudformation_json.get("DeletionPolicy", "Delete")
         original_resource.replace_policy = cloudformation_json.get("UpdateReplacePolicy", "Delete")

@@ -196,17 +196,22 @@ def test_a_failed_creation_rolls_the_stack_back(moto_endpoint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("existing", "replicas", "reason"),
+    ("existing", "replicas", "props", "reason"),
     [
-        (PRIMARY, [_replica(HERE), _replica(REPLICA)], f"Table already exists: {TABLE} (in {PRIMARY})"),
-        (None, [_replica(REPLICA)], f"Replicas must include the stack's region {PRIMARY}"),
+        (PRIMARY, [_replica(HERE), _replica(REPLICA)], {}, f"Table already exists: {TABLE} (in {PRIMARY})"),
+        (None, [_replica(REPLICA)], {}, f"Replicas must include the stack's region {PRIMARY}"),
+        (None, [_replica(HERE), _replica(REPLICA)], {"StreamSpecification": None}, "StreamSpecification is required with more than one replica"),
     ],
-    ids=["exists-in-stack-region", "stack-region-not-a-replica"],
+    ids=["exists-in-stack-region", "stack-region-not-a-replica", "two-replicas-without-a-stream"],
 )
-def test_other_creation_failures(moto_endpoint: str, existing: str | None, replicas: list[dict[str, Any]], reason: str) -> None:
+def test_other_creation_failures(
+    moto_endpoint: str, existing: str | None, replicas: list[dict[str, Any]], props: dict[str, Any], reason: str
+) -> None:
     if existing:
         _plain_table(moto_endpoint, existing)
-    stack = _create(moto_endpoint, _template(*replicas))
+    template = _template(*replicas)
+    template["Resources"]["Table"]["Properties"].update(props)
+    stack = _create(moto_endpoint, {"Resources": template["Resources"]})
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     events = _client("cloudformation", moto_endpoint).describe_stack_events(StackName=STACK)["StackEvents"]
     assert [e.get("ResourceStatusReason") for e in events if e["ResourceStatus"] == "CREATE_FAILED"] == [
@@ -236,7 +241,8 @@ def test_update_adds_a_replica_in_place_and_removes_it(moto_endpoint: str) -> No
     # the existing items into the new replica; the emulator does not replicate items.
     assert ddb.get_item(TableName=TABLE, Key={"PK": {"S": "a"}, "SK": {"S": "b"}})["Item"]["PK"] == {"S": "a"}
 
-    # Removing a replica deletes that region's table (AWS refuses while it is protected).
+    # Removing a replica deletes that region's table; a protected one first loses its protection
+    # (the model refuses to remove a protected replica, see test_refused_updates_change_nothing).
     _update(moto_endpoint, _template(_replica(HERE), _replica(REPLICA, protected=False)))
     _update(moto_endpoint, _template(_replica(HERE)))
     assert _describe(moto_endpoint, REPLICA) is None
@@ -308,11 +314,11 @@ def test_refused_updates_change_nothing(
         assert (replica is not None) == (len(before) == 2)
 
 
-@pytest.mark.parametrize(("policy", "old_kept"), [("Retain", True), ("Delete", False)])
-def test_a_new_table_name_replaces_the_table(moto_endpoint: str, policy: str, old_kept: bool) -> None:
+@pytest.mark.parametrize(("policy", "protected", "old_kept"), [("Retain", False, True), ("Delete", False, False), ("Delete", True, True)])
+def test_a_new_table_name_replaces_the_table(moto_endpoint: str, policy: str, protected: bool, old_kept: bool) -> None:
     """A TableName change is a replacement: new tables; the old ones are deleted unless the
-    UpdateReplacePolicy is Retain."""
-    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), policy=policy))
+    UpdateReplacePolicy is Retain (or, as on AWS, the clean-up fails: deletion protection)."""
+    _create(moto_endpoint, _template(_replica(HERE, protected=protected), _replica(REPLICA), policy=policy))
     _update(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), name="gt-new", policy=policy))
     for region in (PRIMARY, REPLICA):
         assert _describe(moto_endpoint, region, "gt-new") is not None
