@@ -7,6 +7,17 @@ without importing cfn-lint itself, plus the documented DynamoDB rule that changi
 ``AttributeType`` of a key attribute of the table replaces it. When cfn-lint is not installed
 a small built-in table covers the resource types these templates use.
 
+The DynamoDB table has two kinds (:data:`~stacksets.model.TABLE_TYPES`). For a global table,
+``Replicas`` is compared by Region: removing a replica deletes the table and its data in that
+Region (CloudFormation removes it with UpdateTable, "deleting the replica and all of its items";
+``DeletionPolicy`` only covers deleting the whole resource), so it is data loss; adding one, or
+changing a replica's settings, is an in-place update. ``{"Ref": "AWS::Region"}`` (the stack's own
+Region) is a Region of its own, never equal to a literal. Changing the type between the two
+kinds, under the same logical id or a new one, is data loss with a reason pointing at the
+runbook (:data:`TABLE_MOVE_DOC`): AWS warns that CloudFormation does not convert a table by a
+type change ("Doing so might result in the deletion of your DynamoDB table", AWS::DynamoDB::GlobalTable
+in the CloudFormation template reference).
+
 Values are compared structurally: an intrinsic function (``{"Ref": ...}``, ``{"Fn::Sub": ...}``)
 is one value, so any change inside it is a change of the property that holds it.
 """
@@ -20,13 +31,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from .model import STATEFUL_TYPES, ResourceChange, TemplateDiff
+from .model import NAME_PROPERTIES, STATEFUL_TYPES, TABLE_TYPES, ResourceChange, TemplateDiff
 
 __all__ = [
     "DEFAULT_SCHEMA_REGION",
+    "OWN_REGION",
+    "TABLE_MOVE_DOC",
     "create_only_properties",
     "diff_templates",
     "format_path",
+    "replica_region_key",
 ]
 
 DEFAULT_SCHEMA_REGION = "us-east-1"
@@ -34,6 +48,12 @@ DEFAULT_SCHEMA_REGION = "us-east-1"
 #: Used when cfn-lint's schemas are not installed (values copied from its us-east-1 schemas).
 _FALLBACK_CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::DynamoDB::Table": ("/properties/TableName", "/properties/ImportSourceSpecification"),
+    "AWS::DynamoDB::GlobalTable": (
+        "/properties/TableName",
+        "/properties/LocalSecondaryIndexes",
+        "/properties/GlobalTableSourceArn",
+        "/properties/KeySchema",
+    ),
     "AWS::S3::Bucket": (
         "/properties/BucketName",
         "/properties/BucketNamePrefix",
@@ -57,8 +77,16 @@ _RESOURCE_ATTRIBUTES = (
 
 #: The property holding a resource's custom physical name: CloudFormation cannot replace a
 #: custom-named resource while the name stays the same.
-_NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}
-_KIND = {"AWS::DynamoDB::Table": "table", "AWS::S3::Bucket": "bucket"}
+_NAME_PROPERTY = NAME_PROPERTIES
+_KIND = {"AWS::DynamoDB::Table": "table", "AWS::DynamoDB::GlobalTable": "table", "AWS::S3::Bucket": "bucket"}
+
+#: Where the runbook explains how to move a table between the two kinds without losing data.
+TABLE_MOVE_DOC = (
+    'docs/disaster-recovery.md, section "Moving an environment from AWS::DynamoDB::Table to the global table"'
+)
+
+#: The replica Region key of ``{"Ref": "AWS::Region"}``: the Region of the stack (instance).
+OWN_REGION = "the stack's own Region (Ref AWS::Region)"
 
 Segment = str | int
 PathT = tuple[Segment, ...]
@@ -140,7 +168,7 @@ def create_only_properties(resource_type: str, region: str = DEFAULT_SCHEMA_REGI
         pointers = tuple(schema.get("createOnlyProperties", ())) + tuple(
             schema.get("conditionalCreateOnlyProperties", ())
         )
-    if resource_type == "AWS::DynamoDB::Table" and "/properties/KeySchema" not in pointers:
+    if resource_type in TABLE_TYPES and "/properties/KeySchema" not in pointers:
         pointers += ("/properties/KeySchema",)
     return tuple(dict.fromkeys(pointers))
 
@@ -309,9 +337,55 @@ def _replacement_paths(
         for concrete in differing:
             hits = [c for c in changed if _overlaps(c, concrete)]
             out.update(hits)
-    if resource_type == "AWS::DynamoDB::Table":
+    if resource_type in TABLE_TYPES:
         out |= _dynamodb_key_type_paths(old, new, changed)
     return out
+
+
+# --------------------------------------------------------------------------- global table replicas
+
+
+def replica_region_key(region: Any) -> str:
+    """A ``Replicas[].Region`` value as a comparable key: a literal Region is itself,
+    ``{"Ref": "AWS::Region"}`` is :data:`OWN_REGION` (never equal to a literal: which Region the
+    stack is in is not known here), any other expression its canonical JSON."""
+    if isinstance(region, str):
+        return region
+    if region == {"Ref": "AWS::Region"}:
+        return OWN_REGION
+    return json.dumps(region, sort_keys=True)
+
+
+def _replica_keys(resource: Mapping[str, Any]) -> list[str]:
+    """The Region keys of a global table's ``Replicas``, in template order, without repeats."""
+    props = resource.get("Properties") or {}
+    replicas = props.get("Replicas") if isinstance(props, Mapping) else None
+    if not isinstance(replicas, list):
+        return []
+    keys = [replica_region_key(r.get("Region")) for r in replicas if isinstance(r, Mapping)]
+    return list(dict.fromkeys(keys))
+
+
+def _removed_replica_reasons(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Why the replicas in ``old`` but not in ``new`` (compared by Region) lose data."""
+    kept = set(_replica_keys(new))
+    reasons = []
+    for key in _replica_keys(old):
+        if key in kept:
+            continue
+        if key == OWN_REGION:
+            reasons.append(
+                'removing the replica in the stack\'s own Region ({"Ref": "AWS::Region"}) from Replicas '
+                "deletes the table and its data in that Region (a literal Region naming the same Region "
+                'is not taken for it: write it as {"Ref": "AWS::Region"} again)'
+            )
+        else:
+            reasons.append(
+                f"removing the replica in {key} from Replicas deletes the table and its data in that Region "
+                "(CloudFormation deletes the replica; DeletionPolicy Retain only applies to deleting the "
+                "whole table)"
+            )
+    return reasons
 
 
 # --------------------------------------------------------------------------- reasons
@@ -333,6 +407,22 @@ def _fate(resource: Mapping[str, Any], policy_key: str, kind: str) -> str:
     return f"delete the old {kind} and its data"
 
 
+def _table_kind_change(old_type: str, new_type: str) -> bool:
+    """A change between AWS::DynamoDB::Table and AWS::DynamoDB::GlobalTable."""
+    return old_type != new_type and old_type in TABLE_TYPES and new_type in TABLE_TYPES
+
+
+def _not_converted(old_type: str, new_type: str) -> str:
+    return (
+        f"type changed from {old_type} to {new_type}: CloudFormation would not convert the table in place "
+        "(AWS warns that changing the type might delete the table)"
+    )
+
+
+def _move_hint() -> str:
+    return f"to move an environment between the two without losing data, read {TABLE_MOVE_DOC}"
+
+
 def _removal_reason(logical_id: str, resource: Mapping[str, Any]) -> str:
     kind = _kind(str(resource.get("Type", "")))
     fate = _fate(resource, "DeletionPolicy", kind)
@@ -341,16 +431,21 @@ def _removal_reason(logical_id: str, resource: Mapping[str, Any]) -> str:
 
 def _rename_reason(old_id: str, new_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     resource_type = str(old.get("Type", ""))
+    new_type = str(new.get("Type", ""))
     kind = _kind(resource_type)
-    reason = (
-        f"logical id changed from {old_id} to {new_id}: CloudFormation would create a new, empty resource "
-        f"and {_fate(old, 'DeletionPolicy', kind)}"
-    )
+    reason = f"logical id changed from {old_id} to {new_id}"
+    if _table_kind_change(resource_type, new_type):
+        reason += f" and {_not_converted(resource_type, new_type)}; it"
+    else:
+        reason += ": CloudFormation"
+    reason += f" would create a new, empty resource and {_fate(old, 'DeletionPolicy', kind)}"
     name = _NAME_PROPERTY.get(resource_type)
     if name is not None:
         old_name = (old.get("Properties") or {}).get(name, _MISSING)
         if old_name is not _MISSING and old_name == (new.get("Properties") or {}).get(name, _MISSING):
             reason += f"; the new {kind} has the same {name}, so creating it fails while the old one exists"
+    if _table_kind_change(resource_type, new_type):
+        reason += f"; {_move_hint()}"
     return reason
 
 
@@ -362,6 +457,8 @@ def _replacement_reason(
         f"changing {', '.join(paths)} replaces the {kind}: CloudFormation would create a new, empty "
         f"{kind} and {_fate(old, 'UpdateReplacePolicy', kind)}"
     )
+    if resource_type == "AWS::DynamoDB::GlobalTable":
+        reason += " (in every replica Region)"
     name = _NAME_PROPERTY.get(resource_type)
     if name is not None and f"Properties.{name}" not in paths:
         old_name = (old.get("Properties") or {}).get(name, _MISSING)
@@ -388,6 +485,15 @@ def _modify(
 ) -> ResourceChange | None:
     old_type, new_type = str(old.get("Type", "")), str(new.get("Type", ""))
     if old_type != new_type:
+        if _table_kind_change(old_type, new_type):
+            reason = f"{_not_converted(old_type, new_type)}; {_move_hint()}"
+        elif old_type in STATEFUL_TYPES:
+            reason = (
+                f"type changed from {old_type} to {new_type}: CloudFormation would create a new resource and "
+                f"{_fate(old, 'UpdateReplacePolicy', _kind(old_type))}"
+            )
+        else:
+            reason = ""
         return ResourceChange(
             logical_id=logical_id,
             resource_type=new_type,
@@ -395,12 +501,7 @@ def _modify(
             changed_paths=("Type",),
             replacement_paths=("Type",),
             data_loss=old_type in STATEFUL_TYPES,
-            reason=(
-                f"type changed from {old_type} to {new_type}: CloudFormation would create a new resource and "
-                f"{_fate(old, 'UpdateReplacePolicy', _kind(old_type))}"
-                if old_type in STATEFUL_TYPES
-                else ""
-            ),
+            reason=reason,
         )
     changed: list[PathT] = []
     for attribute in _RESOURCE_ATTRIBUTES:
@@ -412,15 +513,19 @@ def _modify(
     changed.sort(key=format_path)
     replacing = _replacement_paths(new_type, old, new, changed, region)
     replacement = tuple(format_path(p) for p in changed if p in replacing)
-    data_loss = bool(replacement) and new_type in STATEFUL_TYPES
+    reasons = []
+    if replacement and new_type in STATEFUL_TYPES:
+        reasons.append(_replacement_reason(new_type, replacement, old, new))
+    if new_type == "AWS::DynamoDB::GlobalTable":
+        reasons.extend(_removed_replica_reasons(old, new))
     return ResourceChange(
         logical_id=logical_id,
         resource_type=new_type,
         action="modify",
         changed_paths=tuple(format_path(p) for p in changed),
         replacement_paths=replacement,
-        data_loss=data_loss,
-        reason=_replacement_reason(new_type, replacement, old, new) if data_loss else "",
+        data_loss=bool(reasons),
+        reason="; ".join(reasons),
     )
 
 
@@ -435,11 +540,16 @@ def _pair_renames(
     old: Mapping[str, Mapping[str, Any]],
     new: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, str]:
-    """Probable renames: a stateful resource removed and one of the same type added (old -> new id)."""
+    """Probable renames: a stateful resource removed and one of the same type added (old -> new id).
+
+    The two table kinds count as one type: a Table removed and a GlobalTable added elsewhere is
+    the same data moved (or lost), not two unrelated changes."""
     pairs: dict[str, str] = {}
-    for resource_type in sorted(STATEFUL_TYPES):
-        gone = [r for r in removed if old[r].get("Type") == resource_type]
-        came = [a for a in added if new[a].get("Type") == resource_type]
+    families: list[frozenset[str]] = [TABLE_TYPES]
+    families += [frozenset({t}) for t in sorted(STATEFUL_TYPES - TABLE_TYPES)]
+    for family in families:
+        gone = [r for r in removed if old[r].get("Type") in family]
+        came = [a for a in added if new[a].get("Type") in family]
         candidates = sorted(
             ((-_similarity(old[r], new[a]), r, a) for r in gone for a in came),
         )

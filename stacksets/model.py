@@ -13,7 +13,9 @@ from typing import Any, Literal
 import attrs
 
 __all__ = [
+    "NAME_PROPERTIES",
     "STATEFUL_TYPES",
+    "TABLE_TYPES",
     "Action",
     "DesiredInstance",
     "DesiredStackSet",
@@ -26,8 +28,18 @@ __all__ = [
     "TemplateDiff",
 ]
 
+#: The DynamoDB table kinds: a single-Region table and a global table (one or more replicas).
+TABLE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"})
+
 #: Resource types holding data: replacing or removing one loses (or orphans) that data.
-STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::S3::Bucket"})
+STATEFUL_TYPES = TABLE_TYPES | {"AWS::S3::Bucket"}
+
+#: The property holding a stateful resource's custom physical name.
+NAME_PROPERTIES: Mapping[str, str] = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
+    "AWS::S3::Bucket": "BucketName",
+}
 
 Action = Literal["create", "update", "no change"]
 
