@@ -54,6 +54,7 @@ from rich.text import Text
 from appstorage.config import Config, Environment
 from appstorage.naming import Purpose, bucket_name_for_region, stack_set_name, table_name
 
+from .cli import CREDENTIAL_ERRORS
 from .execute import ACCESS_DENIED, unreadable_reason
 from .observe import error_code, observe_stack_set
 from .session import ClientFactory, partition_of
@@ -99,18 +100,6 @@ DR_READ_HINT = (
 #: Error codes meaning "this table or bucket does not exist".
 _TABLE_MISSING = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
 _BUCKET_MISSING = frozenset({"NoSuchBucket", "404", "NotFound"})
-#: Error codes of the caller's own credentials: the whole run stops (the CLI says how to refresh).
-_CALLER_CREDENTIALS = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "RequestExpired",
-    }
-)
 _UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError, ReadTimeoutError)
 
 
@@ -440,7 +429,7 @@ class AccountReader:
                 client = self.factory.client(service, region, account, self.role_name)
                 response = dict(getattr(client, operation)(**params))
             except ClientError as exc:
-                if error_code(exc) in _CALLER_CREDENTIALS:
+                if error_code(exc) in CREDENTIAL_ERRORS:  # the caller's own: the CLI says to refresh
                     raise
                 if exc.operation_name == "AssumeRole":
                     raise _RoleRefused(unreadable_reason(exc) or read_error(exc)) from exc
