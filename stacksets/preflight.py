@@ -18,6 +18,12 @@ API rules (CloudFormation ``StackSetOperationPreferences``):
 * ``RegionOrder`` may only name Regions of the operation: each stack set deploys to one
   Region, so the executor sends only the operation's own Region from the configured order
   (the loader already refuses a Region that is neither the primary nor the replica one).
+
+Global table: the primary template declares the table (``AWS::DynamoDB::GlobalTable``) with a
+replica in its own Region and in the replica Region. Two primary instances in one account (two
+Regions) would each declare the same table, by name, in the same account: the second stack
+cannot create it, or both stacks would manage one table and undo each other's replica changes.
+So the primary stack set targets each account (or OU) in one Region only.
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from appstorage.config import Environment
 
 from .model import DesiredInstance, DesiredStackSet
 
-__all__ = ["TEMPLATE_BODY_LIMIT", "operation_groups", "preflight", "template_size"]
+__all__ = [
+    "TEMPLATE_BODY_LIMIT",
+    "operation_groups",
+    "preflight",
+    "primary_region_conflicts",
+    "template_size",
+]
 
 #: The largest TemplateBody CloudFormation accepts, in bytes (UTF-8).
 TEMPLATE_BODY_LIMIT = 51_200
@@ -64,13 +76,40 @@ def _field(env: Environment, name: str) -> str:
     return f"environments.{env.name}.deployment.{name}"
 
 
+def primary_region_conflicts(env: Environment, desired: Sequence[DesiredStackSet]) -> list[str]:
+    """Errors for a primary stack set targeting an account (or OU) in more than one Region (see
+    the module docstring): each names the target, its Regions, and the fix."""
+    errors = []
+    for s in desired:
+        if s.kind != "primary":
+            continue
+        regions: dict[str, list[str]] = {}
+        for inst in s.instances:
+            regions.setdefault(inst.account, [])
+            if inst.region not in regions[inst.account]:
+                regions[inst.account].append(inst.region)
+        targets = "organizational_units" if s.permission_model == "SERVICE_MANAGED" else "accounts"
+        for target, where in regions.items():
+            if len(where) < 2:
+                continue
+            errors.append(
+                f"{_field(env, targets)}: the primary stack set {s.name} targets {target} in "
+                f"{len(where)} Regions ({', '.join(sorted(where))}): its template declares the global "
+                "table, so two instances in one account would both own the same table and fight over it; "
+                f"fix: deploy the primary template to one Region per account "
+                f"(environments.{env.name}.primary_region) and reach the other Region through the "
+                f"table's replica (environments.{env.name}.replica_region with replication: true)"
+            )
+    return errors
+
+
 def preflight(
     env: Environment, desired: Sequence[DesiredStackSet], template_limit: int = TEMPLATE_BODY_LIMIT
 ) -> tuple[list[str], list[str]]:
     """``(errors, warnings)`` for deploying ``desired`` (see the module docstring)."""
     d = env.deployment
     prefs = d.operation_preferences
-    errors: list[str] = []
+    errors: list[str] = primary_region_conflicts(env, desired)
     warnings: list[str] = []
 
     for s in desired:
