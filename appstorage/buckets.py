@@ -62,6 +62,7 @@ __all__ = [
     "build_bucket_policy",
     "cors_rules",
     "lifecycle_rules",
+    "servable",
 ]
 
 SPA_INDEX_DOCUMENT = "index.html"
@@ -125,10 +126,13 @@ def abort_incomplete_uploads() -> LifecycleRule:
     )
 
 
-def _servable(storage_class: str) -> str:
+def servable(storage_class: str, where: str) -> str:
+    """``storage_class`` if CloudFront can serve objects stored in it, else ValueError naming
+    ``where`` it was asked for, the reason and the fix (builders check at construction, the
+    configuration loader checks on load)."""
     problem = check_servable_storage_class(storage_class)
     if problem is not None:
-        raise ValueError(f"images lifecycle: {problem[0]}. Fix: {problem[1]}.")
+        raise ValueError(f"{where}: {problem[0]}. Fix: {problem[1]}.")
     return storage_class
 
 
@@ -147,11 +151,11 @@ def lifecycle_rules(env: Environment, purpose: Purpose) -> LifecycleConfiguratio
         Id="tier-images",
         Status="Enabled",
         Transitions=[
-            LifecycleRuleTransition(StorageClass=_servable(cls), TransitionInDays=days)
+            LifecycleRuleTransition(StorageClass=servable(cls, "images lifecycle"), TransitionInDays=days)
             for cls, days in IMAGE_TIERS
         ],
         NoncurrentVersionTransitions=[
-            NoncurrentVersionTransition(StorageClass=_servable(cls), TransitionInDays=days)
+            NoncurrentVersionTransition(StorageClass=servable(cls, "images lifecycle"), TransitionInDays=days)
             for cls, days in IMAGE_TIERS
         ],
         NoncurrentVersionExpiration=NoncurrentVersionExpiration(

@@ -20,6 +20,7 @@ from troposphere.s3 import (
     SseKmsEncryptedObjects,
 )
 
+from .buckets import servable
 from .config import Config, Environment
 from .naming import Purpose
 from .policies import (
@@ -80,8 +81,9 @@ def build_replication_configuration(
         "ReplicationTime": ReplicationTime(Status="Enabled", Time=fifteen),
         "Metrics": Metrics(Status="Enabled", EventThreshold=fifteen),
     }
-    if purpose is Purpose.IMAGES and env.images.replica_storage_class != "STANDARD":
-        destination["StorageClass"] = env.images.replica_storage_class
+    storage_class = servable(env.images.replica_storage_class, "images.replica_storage_class")
+    if purpose is Purpose.IMAGES and storage_class != "STANDARD":
+        destination["StorageClass"] = storage_class
     return ReplicationConfiguration(
         Role=role_arn if role_arn is not None else GetAtt(REPLICATION_ROLE_LOGICAL_ID, "Arn"),
         Rules=[

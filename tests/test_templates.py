@@ -82,9 +82,12 @@ def test_global_table_replicas_follow_replication(env: str, regions: list[Any]) 
     template = rendered(CONFIG, env, "primary")
     assert [r["Region"] for r in replicas(template)] == regions
     keys = [r["SSESpecification"] for r in replicas(template)]
-    assert keys == [{"KMSMasterKeyId": {"Ref": "KmsKeyArn"}}, {"KMSMasterKeyId": {"Ref": "ReplicaKmsKeyArn"}}][
-        : len(regions)
-    ]
+    assert (
+        keys
+        == [{"KMSMasterKeyId": {"Ref": "KmsKeyArn"}}, {"KMSMasterKeyId": {"Ref": "ReplicaKmsKeyArn"}}][
+            : len(regions)
+        ]
+    )
     replica_template = rendered(CONFIG, env, "replica")
     assert not [r for r in replica_template["Resources"].values() if r["Type"].startswith("AWS::DynamoDB")]
 
@@ -309,7 +312,9 @@ def test_bucket_policy_allows_uploads_only_under_the_bucket_key(template: str, l
     objects = [{"Fn::Sub": f"${{{logical}.Arn}}/*"}]
     expected = {
         "DenyUploadsWithAnotherKmsKey": {
-            "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"Ref": "KmsKeyArn"}}
+            "StringNotEqualsIfExists": {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Ref": "KmsKeyArn"}
+            }
         },
         # aws:kms without a key id would get the AWS managed key aws/s3, which nothing may use
         "DenyKmsUploadsWithoutKeyArn": {
@@ -428,7 +433,9 @@ def test_replication_role_trust_and_kms_conditions() -> None:
     decrypt = sts["DecryptSourceObjects"]
     assert decrypt["Resource"] == [{"Ref": "KmsKeyArn"}]
     assert decrypt["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert decrypt["Condition"]["StringEquals"] == {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}}
+    assert decrypt["Condition"]["StringEquals"] == {
+        "kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}
+    }
     # Bucket ARN (objects written with an S3 Bucket Key) and object ARNs (written without one).
     source = "arn:${AWS::Partition}:s3:::tattoo-directory-prod-%s-${AWS::AccountId}-${AWS::Region}"
     assert decrypt["Condition"]["StringLike"] == {
@@ -443,7 +450,9 @@ def test_replication_role_trust_and_kms_conditions() -> None:
     assert encrypt["Resource"] == [{"Ref": "ReplicaKmsKeyArn"}]
     # Decrypt verifies the replica's S3 Bucket Key; GenerateDataKey makes the data key.
     assert encrypt["Action"] == ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
-    assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": {"Fn::Sub": "s3.us-west-2.${AWS::URLSuffix}"}}
+    assert encrypt["Condition"]["StringEquals"] == {
+        "kms:ViaService": {"Fn::Sub": "s3.us-west-2.${AWS::URLSuffix}"}
+    }
     destination = "arn:${AWS::Partition}:s3:::tattoo-directory-prod-%s-${AWS::AccountId}-us-west-2"
     assert encrypt["Condition"]["StringLike"] == {
         "kms:EncryptionContext:aws:s3:arn": [
@@ -518,3 +527,20 @@ def test_builders_compose_into_someone_elses_template() -> None:
     # building twice gives equal, independent objects (no global template, no shared state)
     assert to_json(theirs) == to_json(theirs)
     assert build_table(CONFIG, env) is not build_table(CONFIG, env)
+
+
+@pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
+def test_builders_refuse_unservable_replica_storage_classes(storage_class: str) -> None:
+    """Objects built in code (not loaded from YAML) are checked at construction too."""
+    import dataclasses
+
+    from appstorage import build_replication_configuration
+
+    env = CONFIG.environments["prod"]
+    bad = dataclasses.replace(
+        env, images=dataclasses.replace(env.images, replica_storage_class=storage_class)
+    )
+    with pytest.raises(
+        ValueError, match=r"images\.replica_storage_class: .*cannot be read until they are restored"
+    ):
+        build_replication_configuration(CONFIG, bad, Purpose.IMAGES)
