@@ -47,6 +47,7 @@ from botocore.exceptions import (
     NoRegionError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -406,6 +407,8 @@ def read_error(exc: Exception, resource: str = "") -> str:
         return f"not read: {exc.operation_name} {verb} ({code}{': ' + message if message else ''})"
     if isinstance(exc, _UNREACHABLE):
         return f"not read: endpoint not reachable ({exc})"
+    if isinstance(exc, ResponseParserError):  # not a BotoCoreError: e.g. an HTML error page
+        return f"not read: the endpoint's answer could not be parsed ({str(exc).splitlines()[0]})"
     return f"not read: {type(exc).__name__}: {exc}"
 
 
@@ -436,7 +439,7 @@ class AccountReader:
                 return Read(error=read_error(exc, resource))
             except (NoCredentialsError, NoRegionError):
                 raise
-            except BotoCoreError as exc:
+            except (BotoCoreError, ResponseParserError) as exc:
                 reason = read_error(exc, resource)
                 if isinstance(exc, _UNREACHABLE):
                     unreachable[region] = reason

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -433,3 +434,67 @@ def test_cli_expired_caller_credentials_say_refresh(stubs: Stubs) -> None:
     code, out, err = run_cli(stubs, "dr-check", "--env", "prod")
     assert code == 1 and out == ""
     assert "the AWS credentials were rejected (ExpiredTokenException" in err and "Traceback" not in err
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+HTML = b"<!doctype html>\n<title>500 Internal Server Error</title>\n"
+
+
+def test_an_html_error_page_is_a_not_ready_row(stubs: Stubs, config: Config) -> None:
+    """A proxy or broken endpoint answering one read with an HTML error page: that row says so,
+    the other reads go on."""
+    answers = {key: value for key, value in prod_answers().items() if key[:2] != ("s3", WEST)}
+    queue(stubs, answers)
+    enabled = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        if bucket(Purpose.IMAGES_BACKUP) in request.url:
+            return AWSResponse(request.url, 500, HTTPHeaders(), _Raw(HTML))
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(enabled))
+
+    def hook(client: Any) -> None:
+        if (client.meta.service_model.service_name, client.meta.region_name) == ("s3", WEST):
+            client.meta.events.register("before-send.s3.GetBucketVersioning", send)
+        else:
+            stubs.attach(client)
+
+    factory = ClientFactory(session(), max_attempts=1, hooks=(hook,))
+    factory._caller = ACCOUNT
+    env = config.environment("prod")
+    state = AccountReader(factory, ROLE).read(config, env, ACCOUNT)
+    rows = {(c.region, c.check): (c.status, c.detail) for c in account_checks(config, env, state)}
+    assert rows[WEST, "versioning images-backup"] == (
+        NOT_READY,
+        "not read: GetBucketVersioning failed (500: Internal Server Error)",
+    )
+    assert rows[WEST, "versioning frontend-backup"] == (READY, "Enabled")
+    assert sum(row[0] == READY for row in rows.values()) == 10
+
+
+def test_an_unparsable_answer_is_a_not_ready_row_not_a_traceback(config: Config) -> None:
+    """An HTML page with status 200 to a query-protocol call (STS GetCallerIdentity, made before
+    the first client of a member account): botocore raises ResponseParserError, which is not a
+    BotoCoreError. Every read of the account is a NOT READY row saying so."""
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(HTML))
+
+    def hook(client: Any) -> None:
+        assert client.meta.service_model.service_name == "sts"  # no other client gets made
+        client.meta.events.register("before-send.sts.GetCallerIdentity", send)
+
+    factory = ClientFactory(session(), max_attempts=1, hooks=(hook,))
+    env = config.environment("prod")
+    rows = account_checks(config, env, AccountReader(factory, ROLE).read(config, env, ACCOUNT))
+    assert len(rows) == 11
+    assert {(c.status, c.detail.split(" (")[0]) for c in rows} == {
+        (NOT_READY, "not read: the endpoint's answer could not be parsed")
+    }
+    assert "invalid XML received" in rows[0].detail
