@@ -544,10 +544,12 @@ def summary_line(report: EnvironmentReport) -> str:
         if not report.replication:
             text += f"; no regional DR copy: replication is off, nothing in {report.replica_region}"
         return text + ")"
+    if not report.accounts:
+        return f"{report.environment}: NOT READY: no account to check ({report.not_ready[0].detail})"
     bad_accounts = sorted({c.account for c in report.not_ready})
     return (
         f"{report.environment}: NOT READY: {len(report.not_ready)} of {len(counted)} checks in "
-        f"{len(bad_accounts)} of {accounts or len(bad_accounts)} account(s) ({', '.join(bad_accounts)})"
+        f"{len(bad_accounts)} of {accounts} account(s) ({', '.join(bad_accounts)})"
     )
 
 

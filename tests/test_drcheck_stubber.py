@@ -26,7 +26,15 @@ from botocore.stub import Stubber
 from appstorage.config import Config, Environment, load_config
 from appstorage.naming import Purpose, bucket_name_for_region
 from stacksets.cli import main
-from stacksets.drcheck import NOT_READY, READY, AccountReader, account_checks, dr_check, target_accounts
+from stacksets.drcheck import (
+    NOT_READY,
+    READY,
+    AccountReader,
+    account_checks,
+    dr_check,
+    summary_line,
+    target_accounts,
+)
 from stacksets.session import ClientFactory
 from tests.helpers import config_from, example_data
 
@@ -378,6 +386,7 @@ def test_service_managed_without_instances_is_not_ready(
     report = dr_check(factory_for(stubs), config, env)
     assert not report.ready and report.accounts == ()
     assert [(c.check, c.status, c.detail) for c in report.checks] == [("stack instances", NOT_READY, reason)]
+    assert summary_line(report) == f"prod: NOT READY: no account to check ({reason})"
 
 
 # --------------------------------------------------------------------------- through the CLI
