@@ -2,8 +2,9 @@
 
 ``desired`` (config -> DesiredStackSet), ``observe`` (CloudFormation -> ObservedStackSet),
 ``plan``/``diff`` (pure comparison), ``preflight`` (checks before any call), ``execute``
-(the rollout), ``drift`` and ``destroy``, ``session`` (boto3 clients), ``local`` (the
-embedded emulator) and ``cli`` (``appstorage-deploy``). Importing the package imports none
+(the rollout), ``retained`` (what an earlier destroy left in the way), ``drift`` and
+``destroy``, ``session`` (boto3 clients), ``local`` (the embedded emulator) and ``cli``
+(``appstorage-deploy``). Importing the package imports none
 of them, so the pure planner can be used without boto3.
 """
 
@@ -19,5 +20,6 @@ __all__ = [
     "observe",
     "plan",
     "preflight",
+    "retained",
     "session",
 ]

@@ -4,8 +4,11 @@ Only what the configuration names is deleted: the environment's two stack sets, 
 only the instances of the configured targets. Instances are deleted with ``RetainStacks=False``
 so their stacks go too; the templates give the table and the buckets ``DeletionPolicy: Retain``,
 so CloudFormation leaves them (and their data) in place. The command then lists them, per
-account and region, with the names :mod:`appstorage.naming` gives them: they still hold data
-and still cost money.
+account and region, with their names (:func:`stacksets.retained.physical_resources`: from the
+deployed template's name properties, else :mod:`appstorage.naming`, by resource type): they still
+hold data and still cost money. A global table is listed once in every replica Region of the
+deployed template (the instance's own Region for ``{"Ref": "AWS::Region"}``, and each literal
+Region): each replica is a table that stays, with its data.
 
 What is retained depends on the template the stacks *run*, not on the configured one: the
 retained list comes from the deployed stack set template (``DescribeStackSet``), and before
@@ -33,12 +36,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from botocore.exceptions import ClientError
 
-from appstorage.naming import Purpose, bucket_name_for_region, table_name
-
 from .execute import Declined, DeployError, Executor, FailedInstance, group_targets
 from .model import STATEFUL_TYPES, DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet
 from .observe import error_code
 from .plan import parse_template_body
+from .retained import physical_resources
 
 if TYPE_CHECKING:
     from .cli import Context
@@ -80,16 +82,6 @@ class DestroyedStackSet:
     foreign_instances: tuple[tuple[str, str], ...] = ()  # instances the configuration does not name
     failed: tuple[FailedInstance, ...] = ()
     retained: tuple[RetainedResource, ...] = ()
-
-
-def _physical_name(executor: Executor, logical_id: str, account: str, region: str) -> str:
-    prefix, env = executor.config.prefix, executor.env.name
-    if logical_id == "Table":
-        return table_name(prefix, env)
-    for purpose in Purpose:
-        if purpose.logical_id == logical_id:
-            return bucket_name_for_region(prefix, env, purpose, account, region)
-    return f"(logical id {logical_id})"
 
 
 #: DeletionPolicy values that keep the resource when its stack is deleted.
@@ -151,18 +143,21 @@ def retained_resources(
     executor: Executor, observed: ObservedStackSet, instances: Sequence[tuple[str, str]]
 ) -> tuple[RetainedResource, ...]:
     """The resources of the *deployed* template (``observed``) with DeletionPolicy Retain, in
-    each instance (:func:`destroy_refusals` made sure every deleted instance ran it)."""
-    retained = sorted(
-        (logical_id, str(r.get("Type", "")))
-        for logical_id, r in _deployed_resources(observed).items()
-        if isinstance(r, Mapping) and r.get("DeletionPolicy") in RETAINING_POLICIES
-    )
+    each instance (:func:`destroy_refusals` made sure every deleted instance ran it): a global
+    table once per replica Region."""
+    resources = _deployed_resources(observed)
+    retained = [
+        (logical_id, resources[logical_id])
+        for logical_id in sorted(resources)
+        if isinstance(resources[logical_id], Mapping)
+        and resources[logical_id].get("DeletionPolicy") in RETAINING_POLICIES
+    ]
+    prefix, env = executor.config.prefix, executor.env.name
     return tuple(
-        RetainedResource(
-            account, region, logical_id, rtype, _physical_name(executor, logical_id, account, region)
-        )
+        RetainedResource(owned.account, owned.region, owned.logical_id, owned.resource_type, owned.name)
         for account, region in sorted(instances)
-        for logical_id, rtype in retained
+        for logical_id, resource in retained
+        for owned in physical_resources(logical_id, resource, account, region, prefix=prefix, env=env)
     )
 
 

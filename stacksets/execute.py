@@ -477,6 +477,9 @@ class Executor:
         result = DeployResult(plans=plans)
         if not any(p.changed for p in plans):
             return result
+        # Both phases, before the first mutating call (and before asking): names the new instances
+        # would take that an earlier destroy left behind (reads only when instances are created).
+        self.check_retained(plans)
         if confirm is not None and not confirm(plans):
             raise Declined("deploy cancelled: nothing was changed")
         result.changed = True
@@ -490,6 +493,14 @@ class Executor:
                 self.phases_done.append(plan.desired)
         result.operations = list(self.operations)
         return result
+
+    def check_retained(self, plans: Sequence[StackSetPlan]) -> None:
+        """Stop (:class:`~stacksets.retained.RetainedResourcesFound`) when a table or bucket that
+        an instance to create would own exists already, e.g. retained by an earlier ``destroy``;
+        no call when no instance is to be created (see :mod:`stacksets.retained`)."""
+        from .retained import check_before_create  # retained imports this module
+
+        check_before_create(self, plans)
 
     def execute_phase(self, plan: StackSetPlan) -> None:
         desired = plan.desired

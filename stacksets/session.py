@@ -26,6 +26,7 @@ from appstorage.validators import partition_of
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
@@ -209,4 +210,8 @@ class ClientFactory:
 
     def kms(self, region: str, account: str | None = None, role_name: str = "") -> KMSClient:
         client: KMSClient = self.client("kms", region, account, role_name)
+        return client
+
+    def dynamodb(self, region: str, account: str | None = None, role_name: str = "") -> DynamoDBClient:
+        client: DynamoDBClient = self.client("dynamodb", region, account, role_name)
         return client
