@@ -28,6 +28,8 @@ from tests.helpers import ACCOUNTS
 DEV = {d.kind: d for d in desired_stack_sets(load_config(), "dev")}
 PRIMARY = DEV["primary"]
 ACCOUNT = PRIMARY.instances[0].account
+#: The table's resource type in the built primary template (AWS::DynamoDB::GlobalTable).
+TABLE_TYPE = PRIMARY.template["Resources"]["Table"]["Type"]
 
 
 def _body(edit: Any = None, desired: DesiredStackSet = PRIMARY) -> str:
@@ -61,7 +63,7 @@ REFUSALS = [
     (
         "deployed table without DeletionPolicy (configured one has Retain)",
         _observed(_body(_drop_policy("Table"))),
-        ["Table (AWS::DynamoDB::Table) has DeletionPolicy Delete (the default)"],
+        [f"Table ({TABLE_TYPE}) has DeletionPolicy Delete (the default)"],
     ),
     (
         "deployed bucket with DeletionPolicy Delete",
@@ -140,7 +142,7 @@ def test_destroy_refuses_before_any_delete_when_the_deployed_table_is_not_retain
     assert code == 1, (out, err)
     assert faults.deletes() == []
     assert "refusing to destroy dev" in err
-    assert "Table (AWS::DynamoDB::Table) has DeletionPolicy Delete (the default)" in err
+    assert f"Table ({TABLE_TYPE}) has DeletionPolicy Delete (the default)" in err
     assert "appstorage-deploy deploy --env dev" in err
     assert "retained by DeletionPolicy Retain" not in out
     for account in ACCOUNTS:

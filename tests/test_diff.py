@@ -143,6 +143,13 @@ def _drop_output(t: Template) -> None:
     del t["Outputs"]["TableArn"]
 
 
+#: The CloudWatch alarms of each template (their names follow the table and bucket names).
+_ALARMS = {
+    kind: sorted(k for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm")
+    for kind, template in BASE.items()
+}
+
+
 def _edited(edit: Callable[[Template], None], kind: str = "primary") -> Template:
     template = copy.deepcopy(BASE[kind])
     edit(template)
@@ -174,8 +181,10 @@ CASES: list[
             "FrontendBucket": ("modify", None, ("Properties.BucketName",), True),
             "ImagesBucket": ("modify", None, ("Properties.BucketName",), True),
             "ReplicationRole": ("modify", None, (), False),
+            # alarms are renamed too (AlarmName is createOnly): replaced, no data in them
+            **{alarm: ("modify", None, ("Properties.AlarmName",), False) for alarm in _ALARMS["primary"]},
         },
-        (),
+        ("Outputs",),
         "replaces the",
     ),
     (
@@ -185,6 +194,7 @@ CASES: list[
         {
             "FrontendBackupBucket": ("modify", None, ("Properties.BucketName",), True),
             "ImagesBackupBucket": ("modify", None, ("Properties.BucketName",), True),
+            **{alarm: ("modify", None, ("Properties.AlarmName",), False) for alarm in _ALARMS["replica"]},
         },
         (),
         "create a new, empty bucket",
@@ -217,9 +227,10 @@ CASES: list[
         {
             "Table": (
                 "modify",
-                (
-                    "Properties.DeletionProtectionEnabled",
-                    "Properties.PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+                tuple(
+                    f"Properties.Replicas[{i}].{path}"
+                    for i in (0, 1)  # per replica: in place
+                    for path in ("DeletionProtectionEnabled", "PointInTimeRecoverySpecification.RecoveryPeriodInDays")
                 ),
                 (),
                 False,
@@ -229,16 +240,22 @@ CASES: list[
         "",
     ),
     (
-        "replication off removes the role, not data",
+        "replication off removes the role, and the replica Region's table: data loss",
         "primary",
         _config_variant(_no_replication),
         {
             "ReplicationRole": ("remove", (), (), False),
             "FrontendBucket": ("modify", ("Properties.ReplicationConfiguration",), (), False),
             "ImagesBucket": ("modify", ("Properties.ReplicationConfiguration",), (), False),
+            "Table": ("modify", ("Properties.Replicas",), (), True),
+            **{
+                alarm: ("remove", (), (), False)
+                for alarm in _ALARMS["primary"]
+                if "Replication" in alarm  # the replication alarms go with the replication
+            },
         },
         ("Description", "Metadata", "Outputs", "Parameters"),
-        "",
+        "removing the replica in us-west-2 from Replicas deletes the table and its data in that Region",
     ),
     (
         "table removed",

@@ -51,7 +51,10 @@ def _keys() -> dict[str, Any]:
         "AttributeDefinitions": [
             {"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK", "GSI1PK", "GSI1SK")
         ],
-        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": "GSI1",
@@ -94,7 +97,11 @@ def plain_table_template() -> Template:
             "BillingMode": "PAY_PER_REQUEST",
             **_keys(),
             "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
-            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "KmsKeyArn"}},
+            "SSESpecification": {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": {"Ref": "KmsKeyArn"},
+            },
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "DeletionProtectionEnabled": True,
         },
@@ -203,7 +210,14 @@ CASES: list[tuple[str, Template, Template, dict[str, tuple[str, bool]], list[str
         [REMOVED_WEST],
         ["own Region"],
     ),
-    ("replica added is in place", GLOBAL, _edit(GLOBAL, _add_replica), {TABLE_LOGICAL_ID: ("modify", False)}, [], []),
+    (
+        "replica added is in place",
+        GLOBAL,
+        _edit(GLOBAL, _add_replica),
+        {TABLE_LOGICAL_ID: ("modify", False)},
+        [],
+        [],
+    ),
     (
         "replicas reordered: compared by Region",
         GLOBAL,
@@ -282,7 +296,11 @@ CASES: list[tuple[str, Template, Template, dict[str, tuple[str, bool]], list[str
         PLAIN,
         copy.deepcopy(GLOBAL),
         {TABLE_LOGICAL_ID: ("modify", True)},
-        ["type changed from AWS::DynamoDB::Table to AWS::DynamoDB::GlobalTable", NOT_CONVERTED, TABLE_MOVE_DOC],
+        [
+            "type changed from AWS::DynamoDB::Table to AWS::DynamoDB::GlobalTable",
+            NOT_CONVERTED,
+            TABLE_MOVE_DOC,
+        ],
         [],
     ),
     (
@@ -290,7 +308,11 @@ CASES: list[tuple[str, Template, Template, dict[str, tuple[str, bool]], list[str
         GLOBAL,
         _edit(GLOBAL, _to_plain),
         {TABLE_LOGICAL_ID: ("modify", True)},
-        ["type changed from AWS::DynamoDB::GlobalTable to AWS::DynamoDB::Table", NOT_CONVERTED, TABLE_MOVE_DOC],
+        [
+            "type changed from AWS::DynamoDB::GlobalTable to AWS::DynamoDB::Table",
+            NOT_CONVERTED,
+            TABLE_MOVE_DOC,
+        ],
         [],
     ),
     (

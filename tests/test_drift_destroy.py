@@ -334,7 +334,8 @@ def test_destroy_deletes_instances_then_stack_sets_and_keeps_retained_data(
     for account in ACCOUNTS:
         ddb = factory.client("dynamodb", "us-east-1", account, ROLE)
         assert ddb.describe_table(TableName="tattoo-directory-dev")["Table"]["TableStatus"]
-        assert f"{account} us-east-1 AWS::DynamoDB::Table tattoo-directory-dev" in out
+        assert f"{account} us-east-1 AWS::DynamoDB::GlobalTable tattoo-directory-dev" in out
+        assert f"{account} us-west-2 AWS::DynamoDB::GlobalTable" not in out  # dev: no replica Region
         for purpose, region in (
             (Purpose.FRONTEND, "us-east-1"),
             (Purpose.IMAGES, "us-east-1"),

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from appstorage.config import bundled_example_path, parse_config
+from appstorage.table import TABLE_LOGICAL_ID
 from stacksets.desired import desired_stack_sets
 from stacksets.model import (
     DesiredInstance,
@@ -50,6 +51,8 @@ def _desired(edit: Callable[[Raw], None] | None = None, env: str = "prod") -> di
 
 
 BASE = _desired()
+#: The table's resource type in the built primary template (AWS::DynamoDB::GlobalTable).
+TABLE_TYPE = BASE["primary"].template["Resources"][TABLE_LOGICAL_ID]["Type"]
 #: The administrator account (the stack sets') and CloudFormation's default administration role there.
 ADMIN = "999999999999"
 DEFAULT_ADMIN_ROLE = f"arn:aws:iam::{ADMIN}:role/AWSCloudFormationStackSetAdministrationRole"
@@ -544,16 +547,16 @@ def _loss_plan() -> list[Any]:
         ),
         pytest.param(
             [plan_stack_set(BASE["primary"], None)],
-            ["primary, us-east-1): create", "+ Table (AWS::DynamoDB::Table) add", "+ 333333333333 us-east-1"],
+            ["primary, us-east-1): create", f"+ Table ({TABLE_TYPE}) add", "+ 333333333333 us-east-1"],
             ["DATA LOSS"],
             id="create",
         ),
         pytest.param(
             _loss_plan(),
             [
-                "~ Table (AWS::DynamoDB::Table) modify",
+                f"~ Table ({TABLE_TYPE}) modify",
                 "Properties.TableName (requires replacement)",
-                "DATA LOSS: Table (AWS::DynamoDB::Table): changing Properties.TableName replaces the table",
+                f"DATA LOSS: Table ({TABLE_TYPE}): changing Properties.TableName replaces the table",
                 "DATA LOSS: FrontendBackupBucket (AWS::S3::Bucket)",
                 "5 change(s) would lose or orphan data",
             ],
