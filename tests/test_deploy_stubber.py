@@ -22,6 +22,7 @@ from botocore.stub import ANY, Stubber
 from appstorage.config import Config, load_config
 from stacksets.execute import Backoff, Executor, FailedInstance, OperationFailed, Runtime
 from stacksets.plan import plan_stack_set
+from stacksets.retained import resources_to_create
 from stacksets.session import ClientFactory
 
 ADMIN_REGION = "us-east-1"
@@ -117,6 +118,37 @@ def instances_params(executor: Executor, kind: str, op: str) -> dict[str, Any]:
         "OperationId": op,
         "CallAs": "SELF",
     }
+
+
+def nothing_retained(factory: ClientFactory, executor: Executor) -> list[Stubber]:
+    """The lookups made before any instance is created (stacksets.retained) find nothing: every
+    table and bucket of the instances to create answers "not found" (the caller's own account,
+    so no AssumeRole). Returns the activated Stubbers, to check that every lookup was made."""
+    plans = [plan_stack_set(d, None) for d in executor.desired]
+    resources, _ = resources_to_create(plans, prefix=executor.config.prefix, env=executor.env.name)
+    factory._caller = resources[0].account
+    stubbers: dict[tuple[str, str], Stubber] = {}
+    for r in resources:
+        assert r.account == factory._caller
+        if r.resource_type == "AWS::S3::Bucket":
+            stubber = stubbers.setdefault(("s3", r.region), Stubber(factory.s3(r.region)))
+            stubber.add_client_error(
+                "head_bucket",
+                service_error_code="404",
+                http_status_code=404,
+                expected_params={"Bucket": r.name, "ExpectedBucketOwner": r.account},
+            )
+        else:
+            stubber = stubbers.setdefault(("dynamodb", r.region), Stubber(factory.dynamodb(r.region)))
+            stubber.add_client_error(
+                "describe_table",
+                service_error_code="ResourceNotFoundException",
+                http_status_code=400,
+                expected_params={"TableName": r.name},
+            )
+    for stubber in stubbers.values():
+        stubber.activate()
+    return list(stubbers.values())
 
 
 def describe_op(stub: Stubber, name: str, op: str, status: str) -> None:
@@ -218,6 +250,7 @@ def test_failed_operation_lists_failed_instances_and_stops_before_primary(
             "StackSet not found",
             expected_params={"StackSetName": d.name, "CallAs": "SELF"},
         )
+    lookups = nothing_retained(factory, executor)
     stub.add_response(
         "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
     )
@@ -256,7 +289,10 @@ def test_failed_operation_lists_failed_instances_and_stops_before_primary(
     ]
     message = str(info.value)
     assert "bucket already exists" in message and "failure tolerance" in message
-    # The Stubber would fail on any primary-phase call: none was made.
+    # The Stubber would fail on any primary-phase call: none was made. The primary phase's table
+    # and buckets were still looked up, with the replica's, before the first mutating call.
+    for lookup in lookups:
+        lookup.assert_no_pending_responses()
 
 
 def test_failed_operation_is_printed_by_the_cli(monkeypatch: pytest.MonkeyPatch, config: Config) -> None:
