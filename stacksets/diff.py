@@ -376,8 +376,9 @@ def _removed_replica_reasons(old: Mapping[str, Any], new: Mapping[str, Any]) -> 
         if key == OWN_REGION:
             reasons.append(
                 'removing the replica in the stack\'s own Region ({"Ref": "AWS::Region"}) from Replicas '
-                "deletes the table and its data in that Region (a literal Region naming the same Region "
-                'is not taken for it: write it as {"Ref": "AWS::Region"} again)'
+                "deletes the table and its data in that Region, where CloudFormation accepts it at all (the "
+                "stack's own Region must stay among the replicas); a literal Region naming the same Region "
+                'is not taken for it: write it as {"Ref": "AWS::Region"} again'
             )
         else:
             reasons.append(
