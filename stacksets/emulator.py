@@ -1,11 +1,14 @@
-"""What the embedded emulator (moto) adds to moto's CloudFormation: ``AWS::DynamoDB::GlobalTable``.
+"""What the embedded emulator (moto) adds to moto's CloudFormation: models for
+``AWS::DynamoDB::GlobalTable`` and ``AWS::CloudWatch::Alarm``.
 
-moto 5 has no model for it and skips the resource with a warning. :func:`register_models`
-registers :class:`GlobalTable`, which creates the table through moto's own DynamoDB backend in
-every region of ``Replicas`` (same name, key schema, attribute definitions, GSIs, billing mode,
-stream and TTL) with each replica's SSE key, point-in-time recovery (and its recovery period),
-deletion protection and tags. DescribeTable of such a table reports what AWS reports for global
-tables version 2019.11.21: ``GlobalTableVersion`` and the *other* regions' replicas
+moto 5 has no model for either and skips such resources with a warning. :func:`register_models`
+makes its parser see :class:`GlobalTable` and :class:`MetricAlarm`.
+
+``AWS::DynamoDB::GlobalTable`` (:class:`GlobalTable`) creates the table through moto's own DynamoDB
+backend in every region of ``Replicas`` (same name, key schema, attribute definitions, GSIs,
+billing mode, stream and TTL) with each replica's SSE key, point-in-time recovery (and its recovery
+period), deletion protection and tags. DescribeTable of such a table reports what AWS reports for
+global tables version 2019.11.21: ``GlobalTableVersion`` and the *other* regions' replicas
 (``RegionName``, ``ReplicaStatus`` ACTIVE, ``KMSMasterKeyId`` where set) in ``Replicas``, as in
 AWS's "Determining the global table version" example; plus a ``TableId``. A lone replica
 reports neither. Ref is the table name; GetAtt ``Arn``, ``StreamArn`` and ``TableId`` are the
@@ -27,6 +30,40 @@ nor are existing items copied into an added replica; no replication latency, no
 ``ReplicationLatency`` metric), replica statuses other than ACTIVE, contributor insights (moto
 has no such API), on-demand/provisioned throughput settings, table classes, KMS key checks,
 the replicas' per-index settings, Kinesis stream and resource policy specifications.
+
+``AWS::CloudWatch::Alarm`` (:class:`MetricAlarm`) puts the alarm into moto's own CloudWatch
+backend, as PutMetricAlarm would, in the stack's region: a single-metric alarm (``Namespace``,
+``MetricName``, ``Dimensions``, ``Statistic`` or ``ExtendedStatistic``, ``Period``, ``Unit``) or a
+metric-math one (``Metrics``: ``Id``, ``Expression``, ``Label``, ``ReturnData``, ``Period``,
+``MetricStat`` with its metric, period, stat and unit), with ``AlarmDescription``,
+``EvaluationPeriods``, ``DatapointsToAlarm``, ``Threshold``, ``ThresholdMetricId``,
+``ComparisonOperator``, ``TreatMissingData``, ``EvaluateLowSampleCountPercentile``, the alarm,
+OK and insufficient-data actions, ``ActionsEnabled`` and ``Tags``; DescribeAlarms and
+ListTagsForResource read them back. Without ``AlarmName`` the alarm is named as CloudFormation
+names it, ``{stack}-{logical id}-{random}``, and keeps that name across updates. Ref is the
+alarm name; GetAtt ``Arn`` its ARN.
+
+Create: as PutMetricAlarm on AWS, a new alarm is INSUFFICIENT_DATA (moto's own PutMetricAlarm
+makes it OK); the property combinations CloudWatch refuses (no ``ComparisonOperator`` or
+``EvaluationPeriods``; ``Metrics`` together with the single-metric properties or with other than
+exactly one query returning data; neither or both of ``Statistic`` and ``ExtendedStatistic``;
+no ``Threshold`` nor ``ThresholdMetricId``; a malformed value) and an alarm of that name that
+already exists (it is left alone, also when the stack is deleted) fail the resource and roll the
+stack back, as for the global table. Update: a new ``AlarmName`` (or giving or dropping it) is a
+replacement (the old alarm goes unless ``UpdateReplacePolicy`` is Retain); any other change
+overwrites the alarm in place, keeping its state (as PutMetricAlarm does on AWS; moto's own
+resets it to OK), and sets exactly the template's tags (on AWS PutMetricAlarm ignores tags when
+it updates an alarm; the model replaces them as a Tags update does). A refused update fails the
+UpdateStack call. Delete: the alarm and its tags (moto's DeleteAlarms leaves the tags), unless
+``DeletionPolicy`` is Retain.
+
+Not emulated for alarms: state evaluation (no metric is read; the state changes only through
+SetAlarmState), actions (nothing is sent to the SNS topics or other targets, and their ARNs are
+not checked), configuration-update entries in the alarm history, composite alarms
+(``AWS::CloudWatch::CompositeAlarm``), cross-account metrics (a query's ``AccountId``).
+
+A resource that a stack creation reaches after another of these models failed it (the stack is
+ROLLBACK_COMPLETE already) is not created, as AWS deletes what it made when it rolls back.
 """
 
 from __future__ import annotations
@@ -37,23 +74,32 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
-from moto.cloudformation.models import Event, cloudformation_backends
+from moto.cloudformation.models import Event, Stack, cloudformation_backends
+from moto.cloudwatch.models import (
+    Alarm,
+    CloudWatchBackend,
+    Dimension,
+    Metric,
+    MetricDataQuery,
+    MetricStat,
+    cloudwatch_backends,
+)
 from moto.core.common_models import CloudFormationModel
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.dynamodb.exceptions import DeletionProtectedException, ResourceInUseException
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
 from moto.moto_api._internal import mock_random
 
-__all__ = ["GLOBAL_TABLE_VERSION", "GlobalTable", "ReplicaTable", "register_models"]
+__all__ = ["GLOBAL_TABLE_VERSION", "GlobalTable", "MetricAlarm", "ReplicaTable", "register_models"]
 
 GLOBAL_TABLE_VERSION = "2019.11.21"
 
 
 def register_models() -> None:
-    """Make moto's CloudFormation parser see :class:`GlobalTable` (idempotent).
+    """Make moto's CloudFormation parser see :class:`GlobalTable` and :class:`MetricAlarm` (idempotent).
 
-    Defining the class registered it (moto lists ``CloudFormationModel.__subclasses__()``); the
+    Defining the classes registered them (moto lists ``CloudFormationModel.__subclasses__()``); the
     parser caches that list, so the caches are cleared in case moto built them already.
     """
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
@@ -63,6 +109,57 @@ def register_models() -> None:
 def _flag(value: Any) -> bool:
     """A CloudFormation boolean: JSON true, or "true" from a parameter."""
     return value is True or str(value).lower() == "true"
+
+
+def _creating_stack(account_id: str, region_name: str, kwargs: dict[str, Any]) -> Stack | None:
+    """The stack whose creation creates this resource (moto passes its id as ``StackId``)."""
+    stack: Stack | None = cloudformation_backends[account_id][region_name].stacks.get(
+        kwargs.get("StackId", "")
+    )
+    return stack
+
+
+def _rolled_back(account_id: str, region_name: str, kwargs: dict[str, Any]) -> bool:
+    """Whether another resource of this stack creation failed already (see :func:`_fail_creation`).
+
+    AWS deletes what it made when it rolls back; moto creates resources one after the other, so
+    the models create nothing once the stack is ROLLBACK_COMPLETE.
+    """
+    stack = _creating_stack(account_id, region_name, kwargs)
+    return stack is not None and stack.status == "ROLLBACK_COMPLETE"
+
+
+def _fail_creation(
+    model: type[CloudFormationModel],
+    physical_id: str,
+    message: str,
+    account_id: str,
+    region_name: str,
+    kwargs: dict[str, Any],
+) -> None:
+    """What AWS does when a resource cannot be created: the resource fails (its CREATE_FAILED event
+    gives the reason), the stack rolls back (ROLLBACK_COMPLETE). moto would fail the CreateStack call
+    and then every DescribeStacks, which re-parses the resource. Outside a stack creation (a
+    resource added or replaced by an update, which moto cannot roll back) the call fails instead
+    (ValidationError with ``message``)."""
+    stack = _creating_stack(account_id, region_name, kwargs)
+    if stack is None or stack.status != "CREATE_IN_PROGRESS":
+        raise ValidationError(message=message)
+    event = Event(
+        stack_id=stack.stack_id,
+        stack_name=stack.name,
+        logical_resource_id=kwargs["LogicalId"],
+        physical_resource_id=physical_id,
+        resource_type=model.cloudformation_type(),
+        resource_status="CREATE_FAILED",
+        resource_status_reason=f"Resource handler returned message: {message!r}",
+        resource_properties=None,
+    )
+    stack.events.append(event)
+    stack._add_stack_event(
+        "ROLLBACK_COMPLETE", f"The following resource(s) failed to create: [{kwargs['LogicalId']}]."
+    )
+    stack.status = "ROLLBACK_COMPLETE"
 
 
 class ReplicaTable(Table):
@@ -226,30 +323,13 @@ class GlobalTable(CloudFormationModel):
         **kwargs: Any,
     ) -> GlobalTable:
         table = cls(resource_name, account_id, region_name, cloudformation_json)
+        if _rolled_back(account_id, region_name, kwargs):
+            table.failed = True
+            return table
         try:
             table._apply(cloudformation_json["Properties"])
         except (ResourceInUseException, ValidationError) as error:
-            stack = cloudformation_backends[account_id][region_name].stacks.get(kwargs.get("StackId", ""))
-            if stack is None or stack.status != "CREATE_IN_PROGRESS":
-                raise ValidationError(message=error.message) from error
-            # What AWS does (moto would fail the CreateStack call and then every DescribeStacks,
-            # which re-parses the resource): the resource fails, the stack rolls back.
-            reason = f"Resource handler returned message: {error.message!r}"
-            event = Event(
-                stack_id=stack.stack_id,
-                stack_name=stack.name,
-                logical_resource_id=kwargs["LogicalId"],
-                physical_resource_id=resource_name,
-                resource_type=cls.cloudformation_type(),
-                resource_status="CREATE_FAILED",
-                resource_status_reason=reason,
-                resource_properties=None,
-            )
-            stack.events.append(event)
-            stack._add_stack_event(
-                "ROLLBACK_COMPLETE", f"The following resource(s) failed to create: [{kwargs['LogicalId']}]."
-            )
-            stack.status = "ROLLBACK_COMPLETE"
+            _fail_creation(cls, resource_name, error.message, account_id, region_name, kwargs)
             table.failed = True
         return table
 
@@ -301,3 +381,244 @@ class GlobalTable(CloudFormationModel):
             raise ValidationError(message=DeletionProtectedException(self.name).message)
         for region in tables:
             dynamodb_backends[self.account_id][region].delete_table(self.name)
+
+
+#: The single-metric properties an alarm with ``Metrics`` must not have (CloudWatch's PutMetricAlarm).
+_SINGLE_METRIC = ("Namespace", "MetricName", "Dimensions", "Statistic", "ExtendedStatistic", "Period", "Unit")
+
+
+def _int(value: Any) -> int | None:
+    """A CloudFormation integer (a number, or a string from a parameter), or None when absent."""
+    return None if value is None else int(value)
+
+
+def _dimensions(dimensions: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    return [{"Name": str(d["Name"]), "Value": str(d["Value"])} for d in dimensions or []]
+
+
+def _query(query: dict[str, Any]) -> MetricDataQuery:
+    """One ``Metrics`` entry, built as moto's PutMetricAlarm handler builds it from a request
+    (moto annotates ``period``/``return_data`` as strings but serialises what its request parser
+    gives it: an int and a bool)."""
+    metric_stat = None
+    if "MetricStat" in query:
+        stat, metric = query["MetricStat"], query["MetricStat"]["Metric"]
+        dimensions = [Dimension(d["Name"], d["Value"]) for d in _dimensions(metric.get("Dimensions"))]
+        stat_args: dict[str, Any] = {
+            "metric": Metric(metric["MetricName"], metric["Namespace"], dimensions),
+            "period": _int(stat["Period"]),
+            "stat": stat["Stat"],
+            "unit": stat.get("Unit"),
+        }
+        metric_stat = MetricStat(**stat_args)
+    query_args: dict[str, Any] = {
+        "query_id": query["Id"],
+        "label": query.get("Label"),
+        "period": _int(query.get("Period")),
+        "return_data": _flag(query["ReturnData"]) if "ReturnData" in query else None,
+        "expression": query.get("Expression"),
+        "metric_stat": metric_stat,
+    }
+    return MetricDataQuery(**query_args)
+
+
+def _alarm_problem(props: dict[str, Any]) -> str | None:
+    """What CloudWatch's PutMetricAlarm would refuse in these properties, or None."""
+    for key in ("ComparisonOperator", "EvaluationPeriods"):
+        if key not in props:
+            return f"Properties validation failed: required key [{key}] not found"
+    if "Threshold" not in props and "ThresholdMetricId" not in props:
+        return "Properties validation failed: Threshold or ThresholdMetricId is required"
+    if "Metrics" in props:
+        mixed = [key for key in _SINGLE_METRIC if key in props]
+        if mixed:
+            return f"Metrics cannot be combined with {', '.join(mixed)}: give them in Metrics"
+        for query in props["Metrics"]:
+            if "Id" not in query:
+                return "Properties validation failed: required key [Id] not found in Metrics"
+            if ("Expression" in query) == ("MetricStat" in query):
+                return f"Metrics {query['Id']}: exactly one of Expression and MetricStat must be given"
+        returning = [q for q in props["Metrics"] if _flag(q.get("ReturnData", True))]
+        if len(returning) != 1:
+            return "Exactly one element of the metrics list should return data."
+        return None
+    if "MetricName" not in props:
+        return "Properties validation failed: MetricName (or Metrics) is required"
+    if ("Statistic" in props) == ("ExtendedStatistic" in props):
+        return "Exactly one of Statistic and ExtendedStatistic must be given"
+    return None
+
+
+class MetricAlarm(CloudFormationModel):
+    """``AWS::CloudWatch::Alarm``: a metric or metric-math alarm in moto's CloudWatch backend."""
+
+    def __init__(
+        self, name: str, account_id: str, region_name: str, resource: dict[str, Any], *, generated: bool
+    ) -> None:
+        self.name = name
+        self.account_id = account_id
+        self.region_name = region_name
+        self.generated = generated  # CloudFormation made the name up (no AlarmName)
+        self.failed = False
+        self.deletion_policy = resource.get("DeletionPolicy", "Delete")
+        self.replace_policy = resource.get("UpdateReplacePolicy", "Delete")
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    def is_created(self) -> bool:
+        return not self.failed
+
+    @property
+    def backend(self) -> CloudWatchBackend:
+        backend: CloudWatchBackend = cloudwatch_backends[self.account_id][self.region_name]
+        return backend
+
+    def alarm(self) -> Alarm | None:
+        """moto's alarm of this name, if it exists."""
+        return self.backend.alarms.get(self.name)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if not self.has_cfn_attr(attribute_name):
+            raise UnformattedGetAttTemplateException()
+        alarm = self.alarm()
+        return None if alarm is None else alarm.alarm_arn  # None: the creation failed
+
+    def _put(self, props: dict[str, Any], *, new: bool) -> None:
+        """PutMetricAlarm with ``props``; ``new``: refused if the alarm exists (created elsewhere)."""
+        try:
+            problem = _alarm_problem(props)
+            arguments = self._arguments(props) if problem is None else {}
+        except (AttributeError, KeyError, TypeError, ValueError) as error:  # a malformed value
+            raise ValidationError(
+                message=f"Properties validation failed: {type(error).__name__} {error}"
+            ) from error
+        if problem is not None:
+            raise ValidationError(message=problem)
+        previous = self.alarm()
+        if new and previous is not None:
+            raise ValidationError(
+                message=f"Resource of type '{self.cloudformation_type()}' with identifier '{self.name}' "
+                "already exists."
+            )
+        try:
+            alarm = self.backend.put_metric_alarm(**arguments)
+        except ServiceException as error:  # moto's CloudFormation cannot serialise CloudWatch's errors
+            raise ValidationError(message=error.message) from error
+        if previous is None:
+            alarm.state_value = "INSUFFICIENT_DATA"  # what AWS's PutMetricAlarm creates
+        else:  # an update keeps the state on AWS; moto's PutMetricAlarm starts a new alarm
+            alarm.state_value, alarm.state_reason = previous.state_value, previous.state_reason
+            alarm.state_reason_data = previous.state_reason_data
+            alarm.state_updated_timestamp = previous.state_updated_timestamp
+            alarm.history = previous.history
+        self.backend.tagger.delete_all_tags_for_resource(alarm.alarm_arn)
+        self.backend.tagger.tag_resource(alarm.alarm_arn, [dict(t) for t in props.get("Tags", [])])
+
+    def _arguments(self, props: dict[str, Any]) -> dict[str, Any]:
+        """moto's ``put_metric_alarm`` arguments for ``props``, as its PutMetricAlarm handler passes them."""
+        metrics = props.get("Metrics")
+        return {
+            "name": self.name,
+            "namespace": props.get("Namespace"),
+            "metric_name": props.get("MetricName"),
+            "metric_data_queries": [_query(q) for q in metrics] if metrics else None,
+            "comparison_operator": props["ComparisonOperator"],
+            "evaluation_periods": int(props["EvaluationPeriods"]),
+            "datapoints_to_alarm": _int(props.get("DatapointsToAlarm")),
+            "period": _int(props.get("Period")),
+            "threshold": float(props["Threshold"]) if "Threshold" in props else None,
+            "statistic": props.get("Statistic"),
+            "extended_statistic": props.get("ExtendedStatistic"),
+            "description": props.get("AlarmDescription"),
+            "dimensions": _dimensions(props.get("Dimensions")),
+            "alarm_actions": list(props.get("AlarmActions", [])),
+            "ok_actions": list(props.get("OKActions", [])),
+            "insufficient_data_actions": list(props.get("InsufficientDataActions", [])),
+            "unit": props.get("Unit"),
+            "actions_enabled": _flag(props.get("ActionsEnabled", True)),
+            "treat_missing_data": props.get("TreatMissingData"),
+            "evaluate_low_sample_count_percentile": props.get("EvaluateLowSampleCountPercentile"),
+            "threshold_metric_id": props.get("ThresholdMetricId"),
+        }
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> MetricAlarm:
+        props = cloudformation_json["Properties"]
+        alarm = cls(
+            resource_name, account_id, region_name, cloudformation_json, generated="AlarmName" not in props
+        )
+        if _rolled_back(account_id, region_name, kwargs):
+            alarm.failed = True
+            return alarm
+        try:
+            alarm._put(props, new=True)
+        except ValidationError as error:
+            _fail_creation(cls, resource_name, error.message, account_id, region_name, kwargs)
+            alarm.failed = True
+        return alarm
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: MetricAlarm,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> MetricAlarm:
+        if original_resource.generated and "AlarmName" not in cloudformation_json["Properties"]:
+            new_resource_name = original_resource.name  # moto makes up a new name on every update
+        if new_resource_name != original_resource.name:  # a replacement
+            replacement = cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+            if original_resource.replace_policy != "Retain":
+                original_resource.delete_alarm()
+            return replacement
+        original_resource._put(cloudformation_json["Properties"], new=False)
+        original_resource.deletion_policy = cloudformation_json.get("DeletionPolicy", "Delete")
+        original_resource.replace_policy = cloudformation_json.get("UpdateReplacePolicy", "Delete")
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        raise NotImplementedError("moto deletes a MetricAlarm through MetricAlarm.delete")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Stack deletion, or the resource left the template: Retain keeps the alarm."""
+        if self.deletion_policy != "Retain":
+            self.delete_alarm()
+
+    def delete_alarm(self) -> None:
+        """DeleteAlarms, and the alarm's tags (which moto's DeleteAlarms keeps)."""
+        alarm = self.alarm()
+        if alarm is not None and not self.failed:
+            self.backend.delete_alarms([self.name])
+            self.backend.tagger.delete_all_tags_for_resource(alarm.alarm_arn)

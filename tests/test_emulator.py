@@ -1,9 +1,11 @@
-"""The emulator's ``AWS::DynamoDB::GlobalTable`` model (stacksets.emulator), through CloudFormation
-CreateStack/UpdateStack/DeleteStack on moto's real HTTP server, read back with DynamoDB's API."""
+"""The emulator's ``AWS::DynamoDB::GlobalTable`` and ``AWS::CloudWatch::Alarm`` models
+(stacksets.emulator), through CloudFormation CreateStack/UpdateStack/DeleteStack on moto's real HTTP
+server, read back with DynamoDB's and CloudWatch's APIs."""
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -11,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from stacksets.emulator import GLOBAL_TABLE_VERSION, GlobalTable, register_models
+from stacksets.emulator import GLOBAL_TABLE_VERSION, GlobalTable, MetricAlarm, register_models
 
 STACK = "global-table"
 TABLE = "gt"
@@ -358,6 +360,375 @@ def test_deletion_protection_refuses_the_stack_deletion(moto_endpoint: str) -> N
     assert [_describe(moto_endpoint, region) is not None for region in (PRIMARY, REPLICA)] == [True, True]
 
 
+# ------------------------------------------------------------------ CloudWatch alarms
+
+ALARMS = "alarms"  # the alarm tests' stack
+TOPIC = f"arn:aws:sns:{PRIMARY}:123456789012:alarms"
+PAGER = f"arn:aws:sns:{PRIMARY}:123456789012:pager"
+ALARM_TAGS = [{"Key": "project", "Value": "demo"}, {"Key": "environment", "Value": "prod"}]
+# Actions as the templates give them (appstorage.alarms): the topic parameter, or none at all.
+ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+SIMPLE: dict[str, Any] = {
+    "AlarmName": "replication-failed",
+    "AlarmDescription": "Objects failed to replicate",
+    "Namespace": "AWS/S3",
+    "MetricName": "OperationsFailedReplication",
+    "Dimensions": [{"Name": "SourceBucket", "Value": "src"}, {"Name": "RuleId", "Value": "to-us-west-2"}],
+    "Statistic": "Sum",
+    "Period": 300,
+    "Unit": "Count",
+    "EvaluationPeriods": 3,
+    "DatapointsToAlarm": 2,
+    "Threshold": 0,
+    "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "ignore",
+    "AlarmActions": [TOPIC],
+    "OKActions": [TOPIC],
+    "InsufficientDataActions": [PAGER],
+    "ActionsEnabled": False,
+    "Tags": ALARM_TAGS,
+}
+
+
+def _stat(query_id: str, metric: str) -> dict[str, Any]:
+    dimensions = [{"Name": "TableName", "Value": TABLE}]
+    stat = {"Metric": {"Namespace": "AWS/DynamoDB", "MetricName": metric, "Dimensions": dimensions}, "Period": 60, "Stat": "Sum", "Unit": "Count"}
+    return {"Id": query_id, "MetricStat": stat, "ReturnData": False}
+
+
+MATH_METRICS = [
+    _stat("read", "ReadThrottleEvents"),
+    _stat("write", "WriteThrottleEvents"),
+    {"Id": "total", "Expression": "FILL(read, 0)+FILL(write, 0)", "Label": "throttle events", "ReturnData": True},
+]
+MATH: dict[str, Any] = {
+    "AlarmName": "table-throttling",
+    "AlarmDescription": "Requests were throttled",
+    "Metrics": MATH_METRICS,
+    "EvaluationPeriods": 1,
+    "Threshold": 10,
+    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    "TreatMissingData": "notBreaching",
+    "AlarmActions": ACTIONS,
+    "OKActions": ACTIONS,
+    "Tags": ALARM_TAGS,
+}
+
+
+def _alarms(policy: str = "Delete", depends: dict[str, str] | None = None, **alarms: dict[str, Any]) -> dict[str, Any]:
+    """A template with ``alarms`` (logical id -> properties), each with Ref and GetAtt Arn outputs;
+    the optional ``AlarmTopicArn`` parameter and its condition as in the primary template."""
+    resources = {
+        logical: {"Type": "AWS::CloudWatch::Alarm", "DeletionPolicy": policy, "UpdateReplacePolicy": policy, "Properties": props}
+        | ({"DependsOn": (depends or {})[logical]} if logical in (depends or {}) else {})
+        for logical, props in alarms.items()
+    }
+    outputs = {f"{logical}Name": {"Value": {"Ref": logical}} for logical in alarms} | {
+        f"{logical}Arn": {"Value": {"Fn::GetAtt": [logical, "Arn"]}} for logical in alarms
+    }
+    return {
+        "Parameters": {"AlarmTopicArn": {"Type": "String", "Default": ""}},
+        "Conditions": {"HasAlarmTopic": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}},
+        "Resources": resources or NO_TABLE["Resources"],
+        "Outputs": outputs,
+    }
+
+
+def _stack_call(endpoint: str, action: str, template: dict[str, Any], topic: str | None = TOPIC) -> dict[str, Any]:
+    """CreateStack or UpdateStack of the alarm stack; returns the stack."""
+    cfn = _client("cloudformation", endpoint)
+    parameters = [{"ParameterKey": "AlarmTopicArn", "ParameterValue": topic or ""}]
+    getattr(cfn, f"{action}_stack")(StackName=ALARMS, TemplateBody=json.dumps(template), Parameters=parameters)
+    stack: dict[str, Any] = cfn.describe_stacks(StackName=ALARMS)["Stacks"][0]
+    return stack
+
+
+def _alarm(endpoint: str, name: str) -> dict[str, Any] | None:
+    """DescribeAlarms of ``name``, or None when there is no such alarm."""
+    found = _client("cloudwatch", endpoint).describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _alarm_tags(endpoint: str, name: str) -> list[dict[str, str]]:
+    arn = f"arn:aws:cloudwatch:{PRIMARY}:123456789012:alarm:{name}"
+    tags: list[dict[str, str]] = _client("cloudwatch", endpoint).list_tags_for_resource(ResourceARN=arn)["Tags"]
+    return tags
+
+
+def _outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def _failures(endpoint: str, stack: str = ALARMS) -> list[tuple[str, str]]:
+    events = _client("cloudformation", endpoint).describe_stack_events(StackName=stack)["StackEvents"]
+    return [(e["LogicalResourceId"], e.get("ResourceStatusReason", "")) for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+
+
+SIMPLE_READ_BACK = {
+    "AlarmName": "replication-failed",
+    "AlarmArn": f"arn:aws:cloudwatch:{PRIMARY}:123456789012:alarm:replication-failed",
+    "AlarmDescription": "Objects failed to replicate",
+    "Namespace": "AWS/S3",
+    "MetricName": "OperationsFailedReplication",
+    "Dimensions": [{"Name": "SourceBucket", "Value": "src"}, {"Name": "RuleId", "Value": "to-us-west-2"}],
+    "Statistic": "Sum",
+    "Period": 300,
+    "Unit": "Count",
+    "EvaluationPeriods": 3,
+    "DatapointsToAlarm": 2,
+    "Threshold": 0.0,
+    "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "ignore",
+    "AlarmActions": [TOPIC],
+    "OKActions": [TOPIC],
+    "InsufficientDataActions": [PAGER],
+    "ActionsEnabled": False,
+    # As on AWS ("When this operation creates an alarm, the alarm state is immediately set to
+    # INSUFFICIENT_DATA", PutMetricAlarm); moto's own PutMetricAlarm starts an alarm OK.
+    "StateValue": "INSUFFICIENT_DATA",
+}
+PERCENTILE = {k: v for k, v in SIMPLE.items() if k != "Statistic"} | {"ExtendedStatistic": "p99"}
+PERCENTILE_READ_BACK = {k: v for k, v in SIMPLE_READ_BACK.items() if k != "Statistic"} | {"ExtendedStatistic": "p99"}
+MATH_READ_BACK = {
+    "AlarmName": "table-throttling",
+    "AlarmArn": f"arn:aws:cloudwatch:{PRIMARY}:123456789012:alarm:table-throttling",
+    "AlarmDescription": "Requests were throttled",
+    "Metrics": MATH_METRICS,  # read back as written
+    "EvaluationPeriods": 1,
+    "Threshold": 10.0,
+    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    "TreatMissingData": "notBreaching",
+    "AlarmActions": [TOPIC],
+    "OKActions": [TOPIC],
+    "InsufficientDataActions": [],
+    "ActionsEnabled": True,
+    "StateValue": "INSUFFICIENT_DATA",
+}
+
+
+@pytest.mark.parametrize(
+    ("props", "expected", "absent"),
+    [
+        (SIMPLE, SIMPLE_READ_BACK, {"ExtendedStatistic"}),
+        (PERCENTILE, PERCENTILE_READ_BACK, {"Statistic"}),
+        (MATH, MATH_READ_BACK, {"Namespace", "MetricName", "Statistic", "ExtendedStatistic", "Period", "Unit", "DatapointsToAlarm"}),
+    ],
+    ids=["metric", "percentile", "metric-math"],
+)
+def test_an_alarm_is_created_with_its_properties(
+    moto_endpoint: str, props: dict[str, Any], expected: dict[str, Any], absent: set[str]
+) -> None:
+    stack = _stack_call(moto_endpoint, "create", _alarms(Alarm=props))
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    alarm = _alarm(moto_endpoint, props["AlarmName"])
+    assert alarm is not None
+    assert {key: alarm.get(key) for key in expected} == expected
+    assert absent & alarm.keys() == set()
+    assert _alarm_tags(moto_endpoint, props["AlarmName"]) == ALARM_TAGS
+    # Ref is the alarm's name, GetAtt Arn its ARN.
+    assert _outputs(stack) == {"AlarmName": alarm["AlarmName"], "AlarmArn": alarm["AlarmArn"]}
+    resources = _client("cloudformation", moto_endpoint).describe_stack_resources(StackName=ALARMS)["StackResources"]
+    assert [(r["ResourceType"], r["PhysicalResourceId"]) for r in resources] == [("AWS::CloudWatch::Alarm", props["AlarmName"])]
+
+
+@pytest.mark.parametrize(("topic", "actions"), [(TOPIC, [TOPIC]), (None, [])], ids=["topic", "no-topic"])
+def test_actions_follow_the_topic_condition(moto_endpoint: str, topic: str | None, actions: list[str]) -> None:
+    """Without a topic the template's Fn::If gives AWS::NoValue: the alarm has no actions."""
+    assert _stack_call(moto_endpoint, "create", _alarms(Alarm=MATH), topic=topic)["StackStatus"] == "CREATE_COMPLETE"
+    alarm = _alarm(moto_endpoint, MATH["AlarmName"])
+    assert alarm is not None
+    assert (alarm["AlarmActions"], alarm["OKActions"]) == (actions, actions)
+
+
+def test_update_changes_an_alarm_in_place(moto_endpoint: str) -> None:
+    """Every property but the name changes in place: the alarm stays (with its state, as
+    PutMetricAlarm keeps an existing alarm's state on AWS; moto's own resets it to OK) and its tags
+    become exactly the template's."""
+    _stack_call(moto_endpoint, "create", _alarms(Alarm=SIMPLE))
+    cloudwatch = _client("cloudwatch", moto_endpoint)
+    cloudwatch.set_alarm_state(AlarmName=SIMPLE["AlarmName"], StateValue="ALARM", StateReason="test")
+    changed = SIMPLE | {
+        "AlarmDescription": "changed",
+        "Dimensions": [{"Name": "SourceBucket", "Value": "other"}],
+        "Statistic": "Maximum",
+        "Threshold": 5,
+        "EvaluationPeriods": 1,
+        "TreatMissingData": "breaching",
+        "AlarmActions": [PAGER],
+        "OKActions": [],
+        "ActionsEnabled": True,
+        "Tags": [{"Key": "project", "Value": "renamed"}, {"Key": "owner", "Value": "team"}],
+    }
+    del changed["DatapointsToAlarm"], changed["Unit"]
+    stack = _stack_call(moto_endpoint, "update", _alarms(Alarm=changed))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    alarm = _alarm(moto_endpoint, SIMPLE["AlarmName"])
+    assert alarm is not None
+    assert {k: alarm.get(k) for k in ("AlarmDescription", "Dimensions", "Statistic", "Threshold", "EvaluationPeriods")} == {
+        "AlarmDescription": "changed",
+        "Dimensions": [{"Name": "SourceBucket", "Value": "other"}],
+        "Statistic": "Maximum",
+        "Threshold": 5.0,
+        "EvaluationPeriods": 1,
+    }
+    assert (alarm["TreatMissingData"], alarm["AlarmActions"], alarm["OKActions"], alarm["ActionsEnabled"]) == ("breaching", [PAGER], [], True)
+    assert {"DatapointsToAlarm", "Unit"} & alarm.keys() == set()
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "test")
+    assert _alarm_tags(moto_endpoint, SIMPLE["AlarmName"]) == [{"Key": "project", "Value": "renamed"}, {"Key": "owner", "Value": "team"}]
+    assert [a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]] == [SIMPLE["AlarmName"]]
+
+
+@pytest.mark.parametrize(("policy", "old_kept"), [("Delete", False), ("Retain", True)])
+def test_a_new_alarm_name_replaces_the_alarm(moto_endpoint: str, policy: str, old_kept: bool) -> None:
+    _stack_call(moto_endpoint, "create", _alarms(policy, Alarm=SIMPLE))
+    stack = _stack_call(moto_endpoint, "update", _alarms(policy, Alarm=SIMPLE | {"AlarmName": "renamed"}))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    new = _alarm(moto_endpoint, "renamed")
+    assert new is not None
+    assert new["StateValue"] == "INSUFFICIENT_DATA"
+    assert _alarm_tags(moto_endpoint, "renamed") == ALARM_TAGS
+    assert (_alarm(moto_endpoint, SIMPLE["AlarmName"]) is not None) == old_kept
+    assert (_alarm_tags(moto_endpoint, SIMPLE["AlarmName"]) == ALARM_TAGS) == old_kept
+    assert _outputs(stack) == {"AlarmName": "renamed", "AlarmArn": new["AlarmArn"]}
+
+
+def test_an_alarm_without_a_name_gets_one_and_keeps_it(moto_endpoint: str) -> None:
+    """CloudFormation names it ``{stack}-{logical id}-{random}`` and keeps the name across updates
+    (moto's parser makes up a new one on every update; the model keeps the first). Giving it a
+    name later is a replacement."""
+    unnamed = {k: v for k, v in MATH.items() if k != "AlarmName"}
+    stack = _stack_call(moto_endpoint, "create", _alarms(Throttling=unnamed))
+    name = _outputs(stack)["ThrottlingName"]
+    assert re.fullmatch(rf"{ALARMS}-Throttling-[0-9A-Z]{{12}}", name), name
+    assert _alarm(moto_endpoint, name) is not None
+
+    stack = _stack_call(moto_endpoint, "update", _alarms(Throttling=unnamed | {"Threshold": 20}))
+    assert _outputs(stack)["ThrottlingName"] == name
+    alarm = _alarm(moto_endpoint, name)
+    assert alarm is not None
+    assert alarm["Threshold"] == 20.0
+    assert len(_client("cloudwatch", moto_endpoint).describe_alarms()["MetricAlarms"]) == 1
+
+    _stack_call(moto_endpoint, "update", _alarms(Throttling=MATH))
+    alarms = _client("cloudwatch", moto_endpoint).describe_alarms()["MetricAlarms"]
+    assert [a["AlarmName"] for a in alarms] == [MATH["AlarmName"]]
+
+
+@pytest.mark.parametrize(("how", "policy", "kept"), [
+    ("delete-stack", "Delete", False),
+    ("delete-stack", "Retain", True),
+    ("leave-the-template", "Delete", False),
+    ("leave-the-template", "Retain", True),
+])  # fmt: skip
+def test_deletion_honours_the_deletion_policy(moto_endpoint: str, how: str, policy: str, kept: bool) -> None:
+    """The alarm and its tags go (moto's DeleteAlarms would keep the tags, and hand them to a later
+    alarm of that name); moto's CloudFormation ignores DeletionPolicy when an update removes a
+    resource, the model honours it as AWS does."""
+    _stack_call(moto_endpoint, "create", _alarms(policy, Alarm=SIMPLE, Other=MATH))
+    if how == "delete-stack":
+        _client("cloudformation", moto_endpoint).delete_stack(StackName=ALARMS)
+    else:
+        _stack_call(moto_endpoint, "update", _alarms(policy, Other=MATH))
+    assert (_alarm(moto_endpoint, SIMPLE["AlarmName"]) is not None) == kept
+    assert (_alarm_tags(moto_endpoint, SIMPLE["AlarmName"]) == ALARM_TAGS) == kept
+    assert (_alarm(moto_endpoint, MATH["AlarmName"]) is not None) == (kept or how == "leave-the-template")
+
+
+def _without(props: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in keys}
+
+
+@pytest.mark.parametrize(
+    ("props", "reason"),
+    [
+        (_without(SIMPLE, "ComparisonOperator"), "Properties validation failed: required key [ComparisonOperator] not found"),
+        (_without(SIMPLE, "EvaluationPeriods"), "Properties validation failed: required key [EvaluationPeriods] not found"),
+        (_without(SIMPLE, "Threshold"), "Properties validation failed: Threshold or ThresholdMetricId is required"),
+        (_without(SIMPLE, "MetricName"), "Properties validation failed: MetricName (or Metrics) is required"),
+        (SIMPLE | {"ExtendedStatistic": "p99"}, "Exactly one of Statistic and ExtendedStatistic must be given"),
+        (_without(SIMPLE, "Statistic"), "Exactly one of Statistic and ExtendedStatistic must be given"),
+        (PERCENTILE | {"ExtendedStatistic": "median"}, "The value median for parameter ExtendedStatistic is not supported."),
+        (MATH | {"Namespace": "AWS/DynamoDB", "Period": 60}, "Metrics cannot be combined with Namespace, Period: give them in Metrics"),
+        (MATH | {"Metrics": [_stat("read", "ReadThrottleEvents") | {"ReturnData": True}, MATH_METRICS[2]]}, "Exactly one element of the metrics list should return data."),
+        (MATH | {"Metrics": [_stat("read", "ReadThrottleEvents")]}, "Exactly one element of the metrics list should return data."),
+        (MATH | {"Metrics": [{"Id": "x", "Expression": "1", "MetricStat": MATH_METRICS[0]["MetricStat"]}]}, "Metrics x: exactly one of Expression and MetricStat must be given"),
+        (MATH | {"Metrics": [{"Expression": "1"}]}, "Properties validation failed: required key [Id] not found in Metrics"),
+        (SIMPLE | {"Period": "five minutes"}, "Properties validation failed: ValueError invalid literal for int() with base 10: 'five minutes'"),
+    ],
+    ids=[
+        "no-operator", "no-periods", "no-threshold", "no-metric", "both-statistics", "no-statistic", "bad-percentile",
+        "metrics-and-single-metric", "two-return-data", "none-returns-data", "expression-and-stat", "no-id", "bad-number",
+    ],
+)
+def test_a_refused_alarm_rolls_the_stack_back(moto_endpoint: str, props: dict[str, Any], reason: str) -> None:
+    """What CloudWatch refuses fails the resource and rolls the stack back, as on AWS (the messages
+    are the emulator's; AWS's name the same problem)."""
+    stack = _stack_call(moto_endpoint, "create", _alarms(Alarm=props))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert _failures(moto_endpoint) == [("Alarm", f"Resource handler returned message: {reason!r}")]
+    assert _client("cloudwatch", moto_endpoint).describe_alarms()["MetricAlarms"] == []
+
+
+def test_an_existing_alarm_of_that_name_rolls_the_stack_back(moto_endpoint: str) -> None:
+    """An alarm made outside the stack is not taken over: the resource fails, the stack rolls back,
+    the alarm stays as it was, and the resources after it are not created (AWS deletes what it made
+    when it rolls back; moto keeps what it made before)."""
+    cloudwatch = _client("cloudwatch", moto_endpoint)
+    cloudwatch.put_metric_alarm(
+        AlarmName=SIMPLE["AlarmName"], AlarmDescription="someone else's", Namespace="Other", MetricName="m",
+        Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="LessThanThreshold",
+    )  # fmt: skip
+    stack = _stack_call(moto_endpoint, "create", _alarms(Alarm=SIMPLE, Other=MATH, depends={"Other": "Alarm"}))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    message = f"Resource of type 'AWS::CloudWatch::Alarm' with identifier '{SIMPLE['AlarmName']}' already exists."
+    assert _failures(moto_endpoint) == [("Alarm", f"Resource handler returned message: {message!r}")]
+    alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+    assert [(a["AlarmName"], a["AlarmDescription"]) for a in alarms] == [(SIMPLE["AlarmName"], "someone else's")]
+    # Deleting the rolled-back stack leaves the other alarm alone.
+    _client("cloudformation", moto_endpoint).delete_stack(StackName=ALARMS)
+    assert _alarm(moto_endpoint, SIMPLE["AlarmName"]) is not None
+
+
+def test_a_global_table_after_a_failed_alarm_is_not_created(moto_endpoint: str) -> None:
+    """Once a resource failed the stack creation, the models create nothing more (AWS would delete it)."""
+    template = _alarms(Alarm=_without(SIMPLE, "Threshold"))
+    template["Resources"]["Table"] = _template(_replica(HERE), _replica(REPLICA))["Resources"]["Table"] | {"DependsOn": "Alarm"}
+    stack = _stack_call(moto_endpoint, "create", template)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert [logical for logical, _ in _failures(moto_endpoint)] == ["Alarm"]
+    assert [_describe(moto_endpoint, region) for region in (PRIMARY, REPLICA)] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("after", "message"),
+    [
+        (SIMPLE | {"AlarmName": "taken"}, "Resource of type 'AWS::CloudWatch::Alarm' with identifier 'taken' already exists."),
+        (_without(SIMPLE, "Statistic"), "Exactly one of Statistic and ExtendedStatistic must be given"),
+    ],
+    ids=["renamed-to-an-existing-alarm", "invalid-properties"],
+)
+def test_a_refused_alarm_update_changes_nothing(moto_endpoint: str, after: dict[str, Any], message: str) -> None:
+    """On AWS the update fails and rolls back (UPDATE_ROLLBACK_COMPLETE); moto's CloudFormation
+    fails the UpdateStack call itself. Either way the alarms stay as they were."""
+    _stack_call(moto_endpoint, "create", _alarms(Alarm=SIMPLE))
+    _client("cloudwatch", moto_endpoint).put_metric_alarm(
+        AlarmName="taken", Namespace="Other", MetricName="m", Statistic="Average", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="LessThanThreshold",
+    )  # fmt: skip
+    with pytest.raises(ClientError) as raised:
+        _stack_call(moto_endpoint, "update", _alarms(Alarm=after | {"AlarmDescription": "changed"}))
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert message in raised.value.response["Error"]["Message"]
+    alarm = _alarm(moto_endpoint, SIMPLE["AlarmName"])
+    assert alarm is not None
+    assert (alarm["AlarmDescription"], alarm["Statistic"]) == (SIMPLE["AlarmDescription"], "Sum")
+    taken = _alarm(moto_endpoint, "taken")
+    assert taken is not None
+    assert "AlarmDescription" not in taken
+
+
 # ------------------------------------------------------------------ registration
 
 
@@ -368,10 +739,12 @@ def test_register_models_is_idempotent(moto_endpoint: str) -> None:
     register_models()
     assert parsing.get_model_map.cache_info().currsize == 0  # a map moto built before is dropped
     register_models()
-    models = [m for m in CloudFormationModel.__subclasses__() if m.cloudformation_type() == "AWS::DynamoDB::GlobalTable"]
-    assert models == [GlobalTable]
-    assert parsing.get_model_map()["AWS::DynamoDB::GlobalTable"] is GlobalTable
+    for model in (GlobalTable, MetricAlarm):
+        kind = model.cloudformation_type()
+        assert [m for m in CloudFormationModel.__subclasses__() if m.cloudformation_type() == kind] == [model]
+        assert parsing.get_model_map()[kind] is model
     assert _create(moto_endpoint, _template(_replica(HERE)))["StackStatus"] == "CREATE_COMPLETE"
+    assert _stack_call(moto_endpoint, "create", _alarms(Alarm=SIMPLE))["StackStatus"] == "CREATE_COMPLETE"
 
 
 # ------------------------------------------------------------------ the real primary template
@@ -391,9 +764,8 @@ def _prod_primary() -> dict[str, Any]:
     _prod_primary()["Resources"]["Table"]["Type"] == "AWS::DynamoDB::Table",
     reason="the primary template still declares AWS::DynamoDB::Table",
 )
-# moto's CloudFormation has no AWS::S3::BucketPolicy or AWS::CloudWatch::Alarm model: it warns and skips them.
+# moto's CloudFormation has no AWS::S3::BucketPolicy model: it warns and skips the policies.
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudWatch..Alarm:UserWarning")
 def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoint: str) -> None:
     """The bundled example's prod primary template, in the prod account, seeded as --local seeds
     it (KMS keys, SSM parameters, log buckets)."""
@@ -427,3 +799,22 @@ def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoi
         assert tables[region]["Replicas"] == [{"RegionName": other, "ReplicaStatus": "ACTIVE", "KMSMasterKeyId": keys[other]}]
     assert outputs["TableArn"] == tables[PRIMARY]["TableArn"]
     assert outputs["ReplicaTableArn"] == tables[REPLICA]["TableArn"] == f"arn:aws:dynamodb:{REPLICA}:{account}:table/{name}"
+
+    # Every alarm the template declares exists, notifying the topic the SSM input resolves to.
+    declared = {k for k, r in _prod_primary()["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+        if r.get("ResourceType") == "AWS::CloudWatch::Alarm"
+    }
+    assert set(resources) == declared
+    described = factory.client("cloudwatch", PRIMARY, account, role).describe_alarms()["MetricAlarms"]
+    alarms = {a["AlarmName"]: a for a in described}
+    assert set(alarms) == set(resources.values())
+    topic = ssm.get_parameter(Name=env.parameters["AlarmTopicArn"].value)["Parameter"]["Value"]
+    assert {(tuple(a["AlarmActions"]), tuple(a["OKActions"])) for a in alarms.values()} == {((topic,), (topic,))}
+    throttling = alarms[resources["TableThrottlingAlarm"]]["Metrics"]
+    assert [q["Id"] for q in throttling if q["ReturnData"]] == ["total"]
+    assert {d["Value"] for q in throttling if "MetricStat" in q for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "TableName"} == {name}
+    failed = alarms[resources["ImagesBucketReplicationFailedAlarm"]]
+    assert {d["Name"]: d["Value"] for d in failed["Dimensions"]}["SourceBucket"] == f"{name}-images-{account}-{PRIMARY}"
