@@ -23,8 +23,10 @@ from appstorage.keys import (
     parse_item,
 )
 
-# moto's CloudFormation has no AWS::S3::BucketPolicy support: it warns and skips the policies
-# (irrelevant here). It also ignores the table's SSESpecification and PITR settings.
+# The table (AWS::DynamoDB::GlobalTable) and the alarms come from the emulator's models
+# (stacksets.emulator, registered by the moto_server fixture), the table with its SSE key and
+# point-in-time recovery. moto's CloudFormation has no AWS::S3::BucketPolicy support: it warns and
+# skips the policies (irrelevant here); that is the only warning the deployment raises.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
 
 REGION = "us-east-1"
