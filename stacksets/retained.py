@@ -357,9 +357,9 @@ def _bucket_commands(found: Found) -> list[str]:
 
 #: How to run the bucket commands (said once, before them).
 EMPTYING_NOTE = (
-    "each delete-objects line deletes up to 1,000 object versions and delete markers (the buckets are "
-    "versioned: 'aws s3 rm --recursive' would leave them): repeat it until it fails for lack of Objects, "
-    "then delete the bucket"
+    "each delete-objects line deletes up to 1,000 object versions and delete markers: repeat it until it "
+    "fails for lack of Objects, then delete the bucket; 'aws s3 rm --recursive' would leave the old "
+    "versions of these versioned buckets"
 )
 
 
