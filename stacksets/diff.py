@@ -490,8 +490,9 @@ def _modify(
             reason = f"{_not_converted(old_type, new_type)}; {_move_hint()}"
         elif old_type in STATEFUL_TYPES:
             reason = (
-                f"type changed from {old_type} to {new_type}: CloudFormation would create a new resource and "
-                f"{_fate(old, 'UpdateReplacePolicy', _kind(old_type))}"
+                f"type changed from {old_type} to {new_type}: CloudFormation refuses a type change in place "
+                '("Update of resource type is not permitted"); removing the old resource would '
+                f"{_fate(old, 'DeletionPolicy', _kind(old_type))}"
             )
         else:
             reason = ""

@@ -40,6 +40,7 @@ from .model import (
     ParameterChange,
     ResourceChange,
     StackSetPlan,
+    TemplateDiff,
 )
 
 __all__ = [
@@ -166,7 +167,7 @@ def plan_stack_set(
         instances=instances,
         settings=tuple(settings),
         notes=_held_notes(desired, observed),
-        blockers=_blockers(desired, observed),
+        blockers=(*_blockers(desired, observed), *_type_change_blockers(desired, template)),
     )
 
 
@@ -289,6 +290,21 @@ def _blockers(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple[str
             "new stack set (another environment name)",
         )
     return ()
+
+
+def _type_change_blockers(desired: DesiredStackSet, template: TemplateDiff) -> tuple[str, ...]:
+    """A resource whose type changes under the same logical id: CloudFormation refuses the update
+    ("Update of resource type is not permitted"), so with ``--allow-replacement`` the primary phase
+    would fail after the replica phase was applied. For the table (``AWS::DynamoDB::Table`` <->
+    ``AWS::DynamoDB::GlobalTable``) AWS also warns that it "might result in the deletion of your
+    DynamoDB table"; the change's reason points at the runbook's way to move without losing data."""
+    fallback = "remove it in one deploy and add it under a new logical id in the next"
+    return tuple(
+        f"{desired.name}: {change.logical_id} changes its resource type, which CloudFormation does not "
+        f"update in place (not even with --allow-replacement): {change.reason or fallback}"
+        for change in template.resources
+        if change.action == "modify" and "Type" in change.replacement_paths
+    )
 
 
 def plan_notes(plan: StackSetPlan) -> tuple[str, ...]:

@@ -24,8 +24,8 @@ from appstorage.templates import build_environment
 from stacksets import diff as diff_module
 from stacksets.desired import desired_stack_sets
 from stacksets.diff import TABLE_MOVE_DOC, create_only_properties, diff_templates
-from stacksets.model import DesiredStackSet, ObservedStackSet, ResourceChange
-from stacksets.plan import plan_blocks_deploy, plan_stack_set, render_plan
+from stacksets.model import DesiredStackSet, ObservedStackSet, ResourceChange, StackSetPlan
+from stacksets.plan import DeployBlocked, plan_blocks_deploy, plan_stack_set, render_plan
 from tests.helpers import example_data
 
 Template = dict[str, Any]
@@ -397,7 +397,7 @@ def test_global_table_name_and_keys_are_create_only(installed: bool, monkeypatch
 PRIMARY = next(d for d in desired_stack_sets(load_config(), "prod") if d.kind == "primary")
 
 
-def _plan_over(deployed: Template, desired: Template) -> list[ResourceChange]:
+def _plan(deployed: Template, desired: Template) -> StackSetPlan:
     want: DesiredStackSet = attrs.evolve(PRIMARY, template=desired)
     observed = ObservedStackSet(
         name=want.name,
@@ -405,7 +405,11 @@ def _plan_over(deployed: Template, desired: Template) -> list[ResourceChange]:
         template_body=json.dumps(deployed),
         parameters=dict(want.parameters),
     )
-    plan = plan_stack_set(want, observed)
+    return plan_stack_set(want, observed)
+
+
+def _plan_over(deployed: Template, desired: Template) -> list[ResourceChange]:
+    plan = _plan(deployed, desired)
     text = render_plan([plan])
     blocked = plan_blocks_deploy([plan], allow_replacement=False)
     assert plan_blocks_deploy([plan], allow_replacement=True) == []
@@ -414,12 +418,24 @@ def _plan_over(deployed: Template, desired: Template) -> list[ResourceChange]:
     return blocked
 
 
-def test_deploy_refuses_a_replica_removal_and_a_type_change_but_not_an_added_replica() -> None:
+def test_deploy_refuses_a_replica_removal_but_not_an_added_replica() -> None:
     [removed] = _plan_over(GLOBAL, _edit(GLOBAL, _drop_replica("us-west-2")))
     assert REMOVED_WEST in removed.reason
-    [converted] = _plan_over(PLAIN, GLOBAL)
-    assert TABLE_MOVE_DOC in converted.reason
     assert _plan_over(GLOBAL, _edit(GLOBAL, _add_replica)) == []
+
+
+@pytest.mark.parametrize(("deployed", "desired"), [(PLAIN, GLOBAL), (GLOBAL, PLAIN)], ids=["to-global", "to-plain"])
+def test_a_table_type_change_is_blocked_even_with_allow_replacement(deployed: Template, desired: Template) -> None:
+    """CloudFormation refuses a type change in place ("Update of resource type is not permitted"),
+    so --allow-replacement would only fail the primary phase after the replica phase: BLOCKED,
+    with the runbook's way to move the table."""
+    plan = _plan(deployed, desired)
+    (blocker,) = plan.blockers
+    assert "Table changes its resource type" in blocker and TABLE_MOVE_DOC in blocker
+    assert f"BLOCKED: {blocker}" in render_plan([plan])
+    for allow in (False, True):
+        with pytest.raises(DeployBlocked, match="not even with --allow-replacement"):
+            plan_blocks_deploy([plan], allow_replacement=allow)
 
 
 def _built(replication: bool) -> Template:
