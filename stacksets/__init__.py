@@ -2,10 +2,11 @@
 
 ``desired`` (config -> DesiredStackSet), ``observe`` (CloudFormation -> ObservedStackSet),
 ``plan``/``diff`` (pure comparison), ``preflight`` (checks before any call), ``execute``
-(the rollout), ``retained`` (what an earlier destroy left in the way), ``drift`` and
-``destroy``, ``session`` (boto3 clients), ``local`` (the embedded emulator) and ``cli``
-(``appstorage-deploy``). Importing the package imports none
-of them, so the pure planner can be used without boto3.
+(the rollout), ``retained`` (what an earlier destroy left in the way), ``drift``,
+``drcheck`` (the live disaster-recovery state) and ``destroy``, ``session`` (boto3 clients),
+``local`` (the embedded emulator) with ``emulator`` (what it adds to moto) and ``cli``
+(``appstorage-deploy``). Importing the package imports none of them, so the pure planner can
+be used without boto3.
 """
 
 __all__ = [
@@ -13,7 +14,9 @@ __all__ = [
     "desired",
     "destroy",
     "diff",
+    "drcheck",
     "drift",
+    "emulator",
     "execute",
     "local",
     "model",
