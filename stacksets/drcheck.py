@@ -594,9 +594,7 @@ def report_to_json(report: EnvironmentReport) -> dict[str, Any]:
 
 def _hints(reports: Iterable[EnvironmentReport]) -> list[str]:
     refused = any(
-        c.check == "execution role" or "refused (" in c.detail
-        for r in reports
-        for c in r.not_ready
+        c.check == "execution role" or "refused (" in c.detail for r in reports for c in r.not_ready
     )
     return [f"reads were refused in some accounts: {DR_READ_HINT}"] if refused else []
 
@@ -606,9 +604,7 @@ def _hints(reports: Iterable[EnvironmentReport]) -> list[str]:
 
 def cmd_dr_check(ctx: Context) -> int:
     """Exit 0 when every check is ready (or off by configuration), 1 otherwise."""
-    reports = [
-        dr_check(ctx.factory, ctx.config, env, progress=ctx.reporter.info) for env in ctx.environments
-    ]
+    reports = [dr_check(ctx.factory, ctx.config, env, progress=ctx.reporter.info) for env in ctx.environments]
     ctx.reporter.close()
     if ctx.args.json:
         data = {r.environment: report_to_json(r) for r in reports}
