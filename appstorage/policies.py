@@ -93,6 +93,19 @@ def deny_outdated_tls(bucket_arn: Expr, objects_arn: Expr) -> Statement:
     )
 
 
+def _deny_uploads(sid: str, objects_arn: Expr, condition: Condition) -> Statement:
+    """Deny ``s3:PutObject`` (uploads, copies, multipart uploads) to everyone when ``condition``
+    holds."""
+    return Statement(
+        Sid=sid,
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.PutObject],
+        Resource=[objects_arn],
+        Condition=condition,
+    )
+
+
 def deny_other_kms_key(objects_arn: Expr, key_arn: Expr) -> Statement:
     """Deny uploads that name a KMS key other than the bucket's (by its ARN).
 
@@ -102,15 +115,10 @@ def deny_other_kms_key(objects_arn: Expr, key_arn: Expr) -> Statement:
     ``s3:ReplicateObject``, not ``s3:PutObject``, so replication is not affected.
     AWS: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
     """
-    return Statement(
-        Sid="DenyUploadsWithAnotherKmsKey",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[s3.PutObject],
-        Resource=[objects_arn],
-        Condition=Condition(
-            StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)
-        ),
+    return _deny_uploads(
+        "DenyUploadsWithAnotherKmsKey",
+        objects_arn,
+        Condition(StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)),
     )
 
 
@@ -122,13 +130,10 @@ def deny_kms_without_key_arn(objects_arn: Expr) -> Statement:
     Services managed key (aws/s3) to protect the data."
     https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
     """
-    return Statement(
-        Sid="DenyKmsUploadsWithoutKeyArn",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[s3.PutObject],
-        Resource=[objects_arn],
-        Condition=Condition(
+    return _deny_uploads(
+        "DenyKmsUploadsWithoutKeyArn",
+        objects_arn,
+        Condition(
             [
                 StringEquals("s3:x-amz-server-side-encryption", "aws:kms"),
                 Null("s3:x-amz-server-side-encryption-aws-kms-key-id", "true"),
@@ -140,26 +145,20 @@ def deny_kms_without_key_arn(objects_arn: Expr) -> Statement:
 def deny_other_encryption_type(objects_arn: Expr) -> Statement:
     """Deny uploads that ask for another server-side encryption type than SSE-KMS (``AES256``,
     ``aws:kms:dsse``): those would bypass the key's access control and its audit trail."""
-    return Statement(
-        Sid="DenyUploadsWithAnotherEncryptionType",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[s3.PutObject],
-        Resource=[objects_arn],
-        Condition=Condition(StringNotEqualsIfExists("s3:x-amz-server-side-encryption", "aws:kms")),
+    return _deny_uploads(
+        "DenyUploadsWithAnotherEncryptionType",
+        objects_arn,
+        Condition(StringNotEqualsIfExists("s3:x-amz-server-side-encryption", "aws:kms")),
     )
 
 
 def deny_customer_provided_keys(objects_arn: Expr) -> Statement:
     """Deny SSE-C uploads (customer-provided keys): S3 could not replicate or serve them. The
     bucket's encryption configuration also blocks SSE-C (``BlockedEncryptionTypes``)."""
-    return Statement(
-        Sid="DenyCustomerProvidedKeys",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[s3.PutObject],
-        Resource=[objects_arn],
-        Condition=Condition(Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")),
+    return _deny_uploads(
+        "DenyCustomerProvidedKeys",
+        objects_arn,
+        Condition(Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")),
     )
 
 
