@@ -4,7 +4,8 @@ server, then the live state read back the way an operator would.
 What moto proves here: the templates deploy; the global table (through our moto model,
 stacksets/emulator.py) exists in both regions of every account with each region's key and PITR;
 the alarms (through our moto model too) exist in both regions and notify the monitoring topic the
-SSM input resolves to; the buckets' stacks ask for request metrics (moto has no S3 metrics
+SSM input resolves to; the buckets are versioned and replicate as declared (our moto bucket model),
+so dr-check reports every check ready; the buckets' stacks ask for request metrics (moto has no S3 metrics
 configuration to read back). What it cannot prove (it evaluates no IAM or KMS policy, replicates
 no object and no item, computes no metric and evaluates no alarm): see "What only a real AWS
 account can prove" in docs/disaster-recovery.md.
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from stacksets.drcheck import READY
 from stacksets.local import alarm_topic_name, local_session
 from stacksets.session import ClientFactory
 from tests.faults import run_cli
@@ -144,3 +146,23 @@ def test_the_buckets_request_metrics(
     for logical, bucket in resources.items():
         _client(factory, "s3", region, account).head_bucket(Bucket=bucket)
         assert template["Resources"][logical]["Properties"]["MetricsConfigurations"] == [{"Id": "EntireBucket"}]
+
+
+def test_dr_check_reports_every_row_ready(prod: tuple[str, ClientFactory, Path]) -> None:
+    """``dr-check --env prod`` after the deploy: every check ready in every account, exit 0. On
+    moto this needs the emulator's bucket model (versioning and replication as the templates
+    declare them) and its GetBucketReplication (delete markers, filter and SSE-KMS criteria as
+    put); moto alone reports neither."""
+    endpoint, _, outputs_file = prod
+    config = outputs_file.with_name("config-0.yaml")  # write_config's first file in the fixture's directory
+    assert config.is_file()
+    code, out, err = run_cli(endpoint, "dr-check", "--config", str(config), "--env", "prod", "--json")
+    assert code == 0, out + err
+    data = json.loads(out)["prod"]
+    assert (data["ready"], data["not_ready"], data["accounts"]) == (True, 0, ACCOUNTS)
+    checks = {(c["account"], c["region"], c["check"]): c["status"] for c in data["checks"]}
+    assert len(checks) == 33 and set(checks.values()) == {READY}
+    assert {check for _, _, check in checks} >= {"replication frontend", "replication images", "versioning images-backup"}
+    code, out, err = run_cli(endpoint, "dr-check", "--config", str(config), "--env", "prod")
+    assert (code, err) == (0, "")
+    assert out.rstrip().splitlines()[-1] == "prod: READY (33 checks in 3 account(s) ready)"

@@ -1,6 +1,6 @@
-"""The emulator's ``AWS::DynamoDB::GlobalTable`` and ``AWS::CloudWatch::Alarm`` models
-(stacksets.emulator), through CloudFormation CreateStack/UpdateStack/DeleteStack on moto's real HTTP
-server, read back with DynamoDB's and CloudWatch's APIs."""
+"""The emulator's ``AWS::DynamoDB::GlobalTable``, ``AWS::CloudWatch::Alarm`` and ``AWS::S3::Bucket``
+models (stacksets.emulator), through CloudFormation CreateStack/UpdateStack/DeleteStack on moto's real
+HTTP server, read back with DynamoDB's, CloudWatch's and S3's APIs; and its GetBucketReplication."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from stacksets.emulator import GLOBAL_TABLE_VERSION, GlobalTable, MetricAlarm, register_models
+from stacksets.emulator import GLOBAL_TABLE_VERSION, Bucket, GlobalTable, MetricAlarm, register_models
 
 STACK = "global-table"
 TABLE = "gt"
@@ -729,35 +729,455 @@ def test_a_refused_alarm_update_changes_nothing(moto_endpoint: str, after: dict[
     assert "AlarmDescription" not in taken
 
 
+# ------------------------------------------------------------------ S3 buckets
+
+BUCKETS = "buckets"  # the bucket tests' stack
+SOURCE, DESTINATION, LOGS = "app-images", "app-images-backup", "app-access-logs"
+REPLICATION_ROLE = "arn:aws:iam::123456789012:role/replication"
+ORIGINS = ["https://app.example.com", "https://www.app.example.com"]
+TIERS = [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}, {"StorageClass": "GLACIER_IR", "TransitionInDays": 90}]
+RTC = {"ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}, "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}}
+# The primary template's replication rule: RTC and its metrics, delete markers, SSE-KMS objects, the
+# replica region's key, a storage class.
+REPLICATION_RULE: dict[str, Any] = {
+    "Id": "replicate-images",
+    "Priority": 1,
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "DeleteMarkerReplication": {"Status": "Enabled"},
+    "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+    "Destination": {
+        "Bucket": f"arn:aws:s3:::{DESTINATION}",
+        "StorageClass": "STANDARD_IA",
+        "EncryptionConfiguration": {"ReplicaKmsKeyID": KEYS[REPLICA]},
+        **RTC,
+    },
+}
+# Every bucket property the templates use (tests/golden/prod/primary.template.json, ImagesBucket),
+# but MetricsConfigurations (not emulated: moto has no metrics-configuration API).
+BUCKET: dict[str, Any] = {
+    "BucketName": SOURCE,
+    "BucketEncryption": {
+        "ServerSideEncryptionConfiguration": [
+            {"BucketKeyEnabled": True, "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEYS[PRIMARY]}}
+        ]
+    },
+    "VersioningConfiguration": {"Status": "Enabled"},
+    "LifecycleConfiguration": {
+        "Rules": [
+            {"Id": "tier-images", "Status": "Enabled", "Transitions": TIERS, "NoncurrentVersionTransitions": TIERS, "NoncurrentVersionExpiration": {"NoncurrentDays": 365}},
+            {"Id": "abort-incomplete-multipart-uploads", "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+        ]
+    },
+    "CorsConfiguration": {
+        "CorsRules": [
+            {"Id": "images-cors", "AllowedHeaders": ["Content-Type", "x-amz-*"], "AllowedMethods": ["GET", "HEAD", "PUT"], "AllowedOrigins": ORIGINS, "ExposedHeaders": ["ETag"], "MaxAge": 3000}
+        ]
+    },
+    "LoggingConfiguration": {"DestinationBucketName": LOGS, "LogFilePrefix": f"s3/{SOURCE}/"},
+    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+    "ReplicationConfiguration": {"Role": REPLICATION_ROLE, "Rules": [REPLICATION_RULE]},
+    "Tags": [{"Key": "project", "Value": "demo"}, {"Key": "environment", "Value": "prod"}],
+}
+
+
+def _api_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A replication rule as the S3 API spells it (``ID``; CloudFormation says ``Id``)."""
+    return {("ID" if key == "Id" else key): value for key, value in rule.items()}
+
+
+#: Each S3 read of the bucket: (operation, the answer's key). An error answers its code.
+READS = {
+    "versioning": ("get_bucket_versioning", "Status"),
+    "replication": ("get_bucket_replication", "ReplicationConfiguration"),
+    "lifecycle": ("get_bucket_lifecycle_configuration", "Rules"),
+    "cors": ("get_bucket_cors", "CORSRules"),
+    "logging": ("get_bucket_logging", "LoggingEnabled"),
+    "ownership": ("get_bucket_ownership_controls", "OwnershipControls"),
+    "public access block": ("get_public_access_block", "PublicAccessBlockConfiguration"),
+    "encryption": ("get_bucket_encryption", "ServerSideEncryptionConfiguration"),
+    "tags": ("get_bucket_tagging", "TagSet"),
+}
+READ_BACK: dict[str, Any] = {
+    "versioning": "Enabled",
+    "replication": {"Role": REPLICATION_ROLE, "Rules": [_api_rule(REPLICATION_RULE)]},
+    "lifecycle": [
+        {
+            "ID": "tier-images",
+            "Filter": {"Prefix": ""},  # no Prefix, no TagFilters: every object
+            "Status": "Enabled",
+            "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}, {"Days": 90, "StorageClass": "GLACIER_IR"}],
+            "NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": "STANDARD_IA"}, {"NoncurrentDays": 90, "StorageClass": "GLACIER_IR"}],
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 365},
+        },
+        {"ID": "abort-incomplete-multipart-uploads", "Filter": {"Prefix": ""}, "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+    ],
+    "cors": [
+        {"ID": "images-cors", "AllowedHeaders": ["Content-Type", "x-amz-*"], "AllowedMethods": ["GET", "HEAD", "PUT"], "AllowedOrigins": ORIGINS, "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}
+    ],
+    "logging": {"TargetBucket": LOGS, "TargetPrefix": f"s3/{SOURCE}/"},
+    "ownership": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    "public access block": {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+    "encryption": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEYS[PRIMARY]}, "BucketKeyEnabled": True}]},
+    "tags": BUCKET["Tags"],
+}
+CHANGED_RULE = REPLICATION_RULE | {
+    "Priority": 2,
+    "DeleteMarkerReplication": {"Status": "Disabled"},
+    "Destination": {"Bucket": f"arn:aws:s3:::{DESTINATION}", "StorageClass": "GLACIER_IR"},
+}
+CHANGED: dict[str, Any] = BUCKET | {
+    "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Disabled", "Prefix": "tmp/", "ExpirationInDays": 1}]},
+    "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]},
+    "LoggingConfiguration": {"LogFilePrefix": "self/"},  # no DestinationBucketName: the bucket itself
+    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+    "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True},
+    "ReplicationConfiguration": {"Role": REPLICATION_ROLE, "Rules": [CHANGED_RULE]},
+    "Tags": [{"Key": "project", "Value": "renamed"}],
+}
+CHANGED_READ_BACK = READ_BACK | {
+    "replication": {"Role": REPLICATION_ROLE, "Rules": [_api_rule(CHANGED_RULE)]},
+    "lifecycle": [{"ID": "expire", "Filter": {"Prefix": "tmp/"}, "Status": "Disabled", "Expiration": {"Days": 1}}],
+    "cors": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}],
+    "logging": {"TargetBucket": SOURCE, "TargetPrefix": "self/"},
+    "ownership": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+    "public access block": {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": False},
+    "encryption": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]},
+    "tags": [{"Key": "project", "Value": "renamed"}],
+}
+# What a bucket reads after the template stopped declaring everything but its name.
+REMOVED_READ_BACK = {
+    "versioning": "Suspended",  # a bucket cannot go back to unversioned
+    "replication": "ReplicationConfigurationNotFoundError",
+    "lifecycle": "NoSuchLifecycleConfiguration",
+    "cors": "NoSuchCORSConfiguration",
+    "logging": None,  # GetBucketLogging answers no LoggingEnabled
+    "ownership": "OwnershipControlsNotFoundError",
+    "public access block": "NoSuchPublicAccessBlockConfiguration",
+    # moto's answer for a bucket without encryption configuration; AWS reports its default
+    # encryption (SSE-S3, AES256) instead.
+    "encryption": "ServerSideEncryptionConfigurationNotFoundError",
+    "tags": "NoSuchTagSet",
+}
+
+
+def _bucket_template(policy: str = "Delete", **buckets: dict[str, Any]) -> dict[str, Any]:
+    """A template with ``buckets`` (logical id -> properties), each with Ref and GetAtt Arn outputs."""
+    resources = {
+        logical: {"Type": "AWS::S3::Bucket", "DeletionPolicy": policy, "UpdateReplacePolicy": policy, "Properties": props}
+        for logical, props in buckets.items()
+    }
+    outputs = {f"{logical}Name": {"Value": {"Ref": logical}} for logical in buckets} | {
+        f"{logical}Arn": {"Value": {"Fn::GetAtt": [logical, "Arn"]}} for logical in buckets
+    }
+    return {"Resources": resources or NO_TABLE["Resources"], "Outputs": outputs}
+
+
+def _bucket_call(endpoint: str, action: str, template: dict[str, Any]) -> dict[str, Any]:
+    """CreateStack or UpdateStack of the bucket stack; returns the stack."""
+    cfn = _client("cloudformation", endpoint)
+    getattr(cfn, f"{action}_stack")(StackName=BUCKETS, TemplateBody=json.dumps(template))
+    stack: dict[str, Any] = cfn.describe_stacks(StackName=BUCKETS)["Stacks"][0]
+    return stack
+
+
+def _targets(endpoint: str, destination: str | None = "versioned") -> None:
+    """The buckets BUCKET names, made outside the stack: the access-log bucket (the stack's region)
+    and, unless ``destination`` is None, the replication destination in the replica region,
+    versioned unless ``destination`` is "unversioned"."""
+    _client("s3", endpoint).create_bucket(Bucket=LOGS)
+    if destination is None:
+        return
+    west = _client("s3", endpoint, REPLICA)
+    west.create_bucket(Bucket=DESTINATION, CreateBucketConfiguration={"LocationConstraint": REPLICA})
+    if destination == "versioned":
+        west.put_bucket_versioning(Bucket=DESTINATION, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _reads(endpoint: str, bucket: str = SOURCE) -> dict[str, Any]:
+    """Every read of READS on ``bucket``: the answer's key, or the error's code."""
+    s3 = _client("s3", endpoint)
+    found: dict[str, Any] = {}
+    for what, (operation, key) in READS.items():
+        try:
+            found[what] = getattr(s3, operation)(Bucket=bucket).get(key)
+        except ClientError as error:
+            found[what] = error.response["Error"]["Code"]
+    return found
+
+
+def _exists(endpoint: str, bucket: str) -> bool:
+    try:
+        _client("s3", endpoint).head_bucket(Bucket=bucket)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "404"
+        return False
+    return True
+
+
+def test_a_bucket_is_created_with_every_property(moto_endpoint: str) -> None:
+    """moto's own model would leave versioning, replication, lifecycle, CORS, logging, ownership
+    controls and the public access block unset (and BucketKeyEnabled false)."""
+    _targets(moto_endpoint)
+    stack = _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=BUCKET))
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert _reads(moto_endpoint) == READ_BACK
+    assert _outputs(stack) == {"BucketName": SOURCE, "BucketArn": f"arn:aws:s3:::{SOURCE}"}
+    resources = _client("cloudformation", moto_endpoint).describe_stack_resources(StackName=BUCKETS)["StackResources"]
+    assert [(r["ResourceType"], r["PhysicalResourceId"]) for r in resources] == [("AWS::S3::Bucket", SOURCE)]
+
+
+@pytest.mark.parametrize(("after", "expected"), [(CHANGED, CHANGED_READ_BACK), ({"BucketName": SOURCE}, REMOVED_READ_BACK)], ids=["changed", "removed"])
+def test_an_update_changes_the_bucket_in_place(moto_endpoint: str, after: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Changed properties are applied, those the template no longer declares are removed; the
+    bucket (and its objects) stays."""
+    _targets(moto_endpoint)
+    _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=BUCKET))
+    s3 = _client("s3", moto_endpoint)
+    s3.put_object(Bucket=SOURCE, Key="kept", Body=b"x")
+    stack = _bucket_call(moto_endpoint, "update", _bucket_template(Bucket=after))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert _reads(moto_endpoint) == expected
+    assert s3.get_object(Bucket=SOURCE, Key="kept")["Body"].read() == b"x"
+
+
+CORS_PATCH = {"CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["PATCH"], "AllowedOrigins": ["*"]}]}}
+
+
+@pytest.mark.parametrize(
+    ("props", "prepare", "reason"),
+    [
+        (BUCKET | {"LoggingConfiguration": {"DestinationBucketName": "no-such-logs"}}, "versioned", "The target bucket for logging does not exist: no-such-logs"),
+        (BUCKET | {"LoggingConfiguration": {"DestinationBucketName": DESTINATION}}, "versioned", "Cross S3 location logging not allowed."),
+        (_without(BUCKET, "VersioningConfiguration"), "versioned", "Versioning must be 'Enabled' on the bucket to apply a replication configuration"),
+        (BUCKET | {"VersioningConfiguration": {"Status": "Suspended"}}, "versioned", "Versioning must be 'Enabled' on the bucket to apply a replication configuration"),
+        (BUCKET, "unversioned", f"Destination bucket must have versioning enabled: {DESTINATION}"),
+        (BUCKET, None, f"Destination bucket must exist: {DESTINATION}"),
+        (BUCKET | CORS_PATCH, "versioned", "Found unsupported HTTP method in CORS config. Unsupported method is PATCH"),
+        (BUCKET | {"LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "ExpiredObjectDeleteMarker": True, "ExpirationInDays": 1}]}}, "versioned",
+         "The XML you provided was not well-formed or did not validate against our published schema"),
+        (BUCKET | {"ReplicationConfiguration": {"Role": REPLICATION_ROLE}}, "versioned", "Properties validation failed: KeyError 'Rules'"),
+    ],
+    ids=[
+        "no-logging-target", "logging-target-elsewhere", "replication-unversioned", "replication-suspended",
+        "destination-unversioned", "no-destination", "cors-method", "lifecycle-malformed", "replication-malformed",
+    ],
+)  # fmt: skip
+def test_a_refused_bucket_rolls_the_stack_back(moto_endpoint: str, props: dict[str, Any], prepare: str | None, reason: str) -> None:
+    """What S3 refuses fails the resource and rolls the stack back, as on AWS; the bucket the
+    model made is deleted. (The messages for a missing target or destination are the emulator's.)"""
+    _targets(moto_endpoint, prepare)
+    stack = _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=props))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert _failures(moto_endpoint, BUCKETS) == [("Bucket", f"Resource handler returned message: {reason!r}")]
+    assert not _exists(moto_endpoint, SOURCE)
+
+
+def test_a_bucket_name_taken_rolls_the_stack_back_and_leaves_the_bucket(moto_endpoint: str) -> None:
+    _targets(moto_endpoint)
+    _client("s3", moto_endpoint).create_bucket(Bucket=SOURCE)
+    stack = _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=BUCKET))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    [(logical, reason)] = _failures(moto_endpoint, BUCKETS)
+    assert logical == "Bucket" and "The requested bucket name is not available" in reason
+    _client("cloudformation", moto_endpoint).delete_stack(StackName=BUCKETS)
+    assert _exists(moto_endpoint, SOURCE)
+    assert _reads(moto_endpoint)["versioning"] is None and _reads(moto_endpoint)["tags"] == "NoSuchTagSet"
+
+
+@pytest.mark.parametrize(
+    ("after", "message"),
+    [
+        (CHANGED | CORS_PATCH, "Unsupported method is PATCH"),
+        (CHANGED | {"LoggingConfiguration": {"DestinationBucketName": "no-such-logs"}}, "The target bucket for logging does not exist: no-such-logs"),
+    ],
+    ids=["refused-by-moto-after-other-changes", "refused-before-any-change"],
+)
+def test_a_refused_bucket_update_changes_nothing(moto_endpoint: str, after: dict[str, Any], message: str) -> None:
+    """On AWS the update fails and rolls back; moto's CloudFormation fails the UpdateStack call.
+    Either way the bucket is as it was, also what was applied before the refused property
+    (encryption, tags, versioning and lifecycle come before CORS)."""
+    _targets(moto_endpoint)
+    _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=BUCKET))
+    with pytest.raises(ClientError) as raised:
+        _bucket_call(moto_endpoint, "update", _bucket_template(Bucket=after))
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert message in raised.value.response["Error"]["Message"]
+    assert _reads(moto_endpoint) == READ_BACK
+
+
+@pytest.mark.parametrize(("how", "policy", "kept"), [
+    ("delete-stack", "Delete", False),
+    ("delete-stack", "Retain", True),
+    ("leave-the-template", "Delete", False),
+    ("leave-the-template", "Retain", True),
+])  # fmt: skip
+def test_bucket_deletion_honours_the_deletion_policy(moto_endpoint: str, how: str, policy: str, kept: bool) -> None:
+    """The bucket and its tags go (moto's DeleteBucket would keep the tags and hand them to a later
+    bucket of that name); moto's CloudFormation ignores DeletionPolicy when an update removes a
+    resource, the model honours it as AWS does."""
+    _targets(moto_endpoint)
+    other = {"BucketName": "app-other"}
+    _bucket_call(moto_endpoint, "create", _bucket_template(policy, Bucket=BUCKET, Other=other))
+    if how == "delete-stack":
+        _client("cloudformation", moto_endpoint).delete_stack(StackName=BUCKETS)
+    else:
+        _bucket_call(moto_endpoint, "update", _bucket_template(policy, Other=other))
+    assert _exists(moto_endpoint, SOURCE) == kept
+    if kept:
+        assert _reads(moto_endpoint) == READ_BACK
+    else:
+        _client("s3", moto_endpoint).create_bucket(Bucket=SOURCE)
+        assert _reads(moto_endpoint)["tags"] == "NoSuchTagSet"
+    assert _exists(moto_endpoint, "app-other") == (kept or how == "leave-the-template")
+
+
+def test_a_bucket_with_objects_is_kept(moto_endpoint: str) -> None:
+    """moto's DeleteBucket keeps a bucket with objects without a word, and so does the model (on
+    AWS the deletion fails: BucketNotEmpty, the stack DELETE_FAILED)."""
+    _targets(moto_endpoint)
+    _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=BUCKET))
+    _client("s3", moto_endpoint).put_object(Bucket=SOURCE, Key="k", Body=b"x")
+    _client("cloudformation", moto_endpoint).delete_stack(StackName=BUCKETS)
+    assert _exists(moto_endpoint, SOURCE)
+
+
+@pytest.mark.parametrize(("policy", "old_kept"), [("Delete", False), ("Retain", True)])
+def test_a_new_bucket_name_replaces_the_bucket(moto_endpoint: str, policy: str, old_kept: bool) -> None:
+    """The new bucket has every property; the old one goes unless UpdateReplacePolicy is Retain
+    (moto's own model deletes it whatever the policy)."""
+    _targets(moto_endpoint)
+    _bucket_call(moto_endpoint, "create", _bucket_template(policy, Bucket=BUCKET))
+    stack = _bucket_call(moto_endpoint, "update", _bucket_template(policy, Bucket=BUCKET | {"BucketName": "app-images-2"}))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert _reads(moto_endpoint, "app-images-2") == READ_BACK
+    assert _exists(moto_endpoint, SOURCE) == old_kept
+    assert _outputs(stack) == {"BucketName": "app-images-2", "BucketArn": "arn:aws:s3:::app-images-2"}
+
+
+def test_a_bucket_without_a_name_keeps_its_generated_name(moto_endpoint: str) -> None:
+    """CloudFormation names it ``{stack}-{logical id}-{random}`` (lower case) and keeps the name
+    across updates (moto's parser makes up a new one on every update; the model keeps the first)."""
+    unnamed = {"VersioningConfiguration": {"Status": "Enabled"}, "Tags": [{"Key": "project", "Value": "demo"}]}
+    stack = _bucket_call(moto_endpoint, "create", _bucket_template(Bucket=unnamed))
+    name = _outputs(stack)["BucketName"]
+    assert re.fullmatch(rf"{BUCKETS}-bucket-[0-9a-z]{{12}}", name), name
+    stack = _bucket_call(moto_endpoint, "update", _bucket_template(Bucket=unnamed | {"Tags": [{"Key": "project", "Value": "renamed"}]}))
+    assert _outputs(stack) == {"BucketName": name, "BucketArn": f"arn:aws:s3:::{name}"}
+    assert [b["Name"] for b in _client("s3", moto_endpoint).list_buckets()["Buckets"]] == [name]
+    reads = _reads(moto_endpoint, name)
+    assert (reads["versioning"], reads["tags"]) == ("Enabled", [{"Key": "project", "Value": "renamed"}])
+
+
+# GetBucketReplication through the S3 API alone (moto's PutBucketReplication handler stores the
+# request): what was put, as AWS answers it.
+API_RULE: dict[str, Any] = {
+    "ID": "everything",
+    "Priority": 1,
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "DeleteMarkerReplication": {"Status": "Enabled"},
+    "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}, "ReplicaModifications": {"Status": "Enabled"}},
+    "ExistingObjectReplication": {"Status": "Enabled"},
+    "Destination": {
+        "Bucket": f"arn:aws:s3:::{DESTINATION}",
+        "Account": "123456789012",
+        "StorageClass": "GLACIER_IR",
+        "AccessControlTranslation": {"Owner": "Destination"},
+        "EncryptionConfiguration": {"ReplicaKmsKeyID": KEYS[REPLICA]},
+        **RTC,
+    },
+}
+TWO_TAGS = [{"Key": "tier", "Value": "gold"}, {"Key": "team", "Value": "media"}]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [API_RULE],
+        [API_RULE | {"Filter": {"Prefix": "portfolio/"}, "DeleteMarkerReplication": {"Status": "Disabled"}}],
+        [API_RULE | {"Filter": {"Tag": TWO_TAGS[0]}}],
+        [API_RULE | {"Filter": {"And": {"Prefix": "p/", "Tags": TWO_TAGS}}}],
+        [API_RULE | {"Filter": {"And": {"Tags": TWO_TAGS[:1]}}}],
+        [{"ID": "v1", "Priority": 1, "Prefix": "", "Status": "Disabled", "Destination": {"Bucket": f"arn:aws:s3:::{DESTINATION}"}}],
+        [API_RULE, API_RULE | {"ID": "second", "Priority": 2, "Filter": {"Prefix": "b/"}, "Status": "Disabled"}],
+    ],
+    ids=["every-element", "prefix", "tag", "and-prefix-tags", "and-one-tag", "v1-prefix", "two-rules"],
+)
+def test_get_bucket_replication_answers_what_was_put(moto_endpoint: str, rules: list[dict[str, Any]]) -> None:
+    """moto's own answer: DeleteMarkerReplication Disabled and Filter {Prefix: ""} for every rule,
+    no SourceSelectionCriteria nor ExistingObjectReplication."""
+    _targets(moto_endpoint)
+    s3 = _client("s3", moto_endpoint)
+    s3.create_bucket(Bucket=SOURCE)
+    s3.put_bucket_versioning(Bucket=SOURCE, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=SOURCE, ReplicationConfiguration={"Role": REPLICATION_ROLE, "Rules": rules})
+    assert s3.get_bucket_replication(Bucket=SOURCE)["ReplicationConfiguration"] == {"Role": REPLICATION_ROLE, "Rules": rules}
+
+
 # ------------------------------------------------------------------ registration
 
 
-def test_register_models_is_idempotent(moto_endpoint: str) -> None:
+def test_register_models_is_idempotent_and_the_emulators_models_win(moto_endpoint: str) -> None:
     from moto.cloudformation import parsing
     from moto.core.common_models import CloudFormationModel
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
 
+    parsing.get_model_map()
     register_models()
-    assert parsing.get_model_map.cache_info().currsize == 0  # a map moto built before is dropped
+    # A map moto built before is dropped, and none is left built ahead of moto's first parse.
+    assert parsing.get_model_map.cache_info().currsize == 0
     register_models()
+    listed = CloudFormationModel.__subclasses__()
     for model in (GlobalTable, MetricAlarm):
         kind = model.cloudformation_type()
-        assert [m for m in CloudFormationModel.__subclasses__() if m.cloudformation_type() == kind] == [model]
+        assert [m for m in listed if m.cloudformation_type() == kind] == [model]
         assert parsing.get_model_map()[kind] is model
+    # moto's own bucket model stays listed (a class cannot be unlisted); moto's map takes the last
+    # class listed for a type, and the list is in creation order: the emulator's, defined after.
+    assert [m for m in listed if m.cloudformation_type() == "AWS::S3::Bucket"] == [FakeBucket, Bucket]
+    assert parsing.resource_class_from_type("AWS::S3::Bucket") is Bucket
+    assert parsing.resource_name_property_from_type("AWS::S3::Bucket") == "BucketName"
+    assert S3Response.get_bucket_replication.__module__ == "stacksets.emulator"
     assert _create(moto_endpoint, _template(_replica(HERE)))["StackStatus"] == "CREATE_COMPLETE"
     assert _stack_call(moto_endpoint, "create", _alarms(Alarm=SIMPLE))["StackStatus"] == "CREATE_COMPLETE"
+    assert _bucket_call(moto_endpoint, "create", _bucket_template(Bucket={"BucketName": SOURCE}))["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_register_models_refuses_a_map_that_does_not_take_the_emulators_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If moto ever resolved a type to another class, the emulator stops rather than run moto's
+    bucket model unnoticed."""
+    from moto.cloudformation import parsing
+    from moto.s3.models import FakeBucket
+
+    reversed_list = cache(lambda: [Bucket, FakeBucket, GlobalTable, MetricAlarm])
+    monkeypatch.setattr(parsing, "get_model_list", reversed_list)
+    with pytest.raises(RuntimeError) as raised:
+        register_models()
+    assert str(raised.value) == "moto maps AWS::S3::Bucket to <class 'moto.s3.models.FakeBucket'>, not to the emulator's Bucket"
+    monkeypatch.undo()
+    register_models()
+    assert parsing.get_model_map()["AWS::S3::Bucket"] is Bucket
 
 
 # ------------------------------------------------------------------ the real primary template
 
 
 @cache
-def _prod_primary() -> dict[str, Any]:
+def _prod_template(kind: str) -> dict[str, Any]:
     from appstorage.config import load_config
     from appstorage.render import to_json
     from appstorage.templates import build_environment
 
-    template: dict[str, Any] = json.loads(to_json(build_environment(load_config(), "prod").primary))
+    template: dict[str, Any] = json.loads(to_json(getattr(build_environment(load_config(), "prod"), kind)))
     return template
+
+
+def _prod_primary() -> dict[str, Any]:
+    return _prod_template("primary")
 
 
 @pytest.mark.skipif(
@@ -768,7 +1188,8 @@ def _prod_primary() -> dict[str, Any]:
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
 def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoint: str) -> None:
     """The bundled example's prod primary template, in the prod account, seeded as --local seeds
-    it (KMS keys, SSM parameters, log buckets)."""
+    it (KMS keys, SSM parameters, log buckets), after the replica template (its backup buckets are
+    the replication destinations, as the deployer's replica phase comes first)."""
     from appstorage.config import load_config
     from stacksets.local import local_session, seed
     from stacksets.session import ClientFactory
@@ -786,6 +1207,9 @@ def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoi
     }
     assert keys[PRIMARY] != keys[REPLICA]
 
+    replica_cfn = factory.cloudformation(REPLICA, account, role)
+    replica_cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(_prod_template("replica")))
+    assert replica_cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     cfn = factory.cloudformation(PRIMARY, account, role)
     cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(_prod_primary()))
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
@@ -818,3 +1242,46 @@ def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoi
     assert {d["Value"] for q in throttling if "MetricStat" in q for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "TableName"} == {name}
     failed = alarms[resources["ImagesBucketReplicationFailedAlarm"]]
     assert {d["Name"]: d["Value"] for d in failed["Dimensions"]}["SourceBucket"] == f"{name}-images-{account}-{PRIMARY}"
+
+    # Both primary buckets are versioned and replicate to their backup bucket as declared: RTC
+    # and its metrics, delete markers, SSE-KMS objects, the replica region's key (what dr-check
+    # reads); moto's own bucket model would leave both unset.
+    def buckets(stack_cfn: Any) -> dict[str, str]:
+        listed = stack_cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+        return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in listed if r.get("ResourceType") == "AWS::S3::Bucket"}
+
+    backups = buckets(replica_cfn)
+    primaries = buckets(cfn)
+    assert set(primaries) == {"FrontendBucket", "ImagesBucket"}
+    assert set(backups) == {"FrontendBackupBucket", "ImagesBackupBucket"}
+    for name in backups.values():
+        assert factory.s3(REPLICA, account, role).get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    role_name = next(
+        r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+        if r.get("LogicalResourceId") == "ReplicationRole"
+    )
+    s3 = factory.s3(PRIMARY, account, role)
+    for logical, name in primaries.items():
+        purpose = logical.removesuffix("Bucket").lower()
+        declared = _prod_primary()["Resources"][logical]["Properties"]["ReplicationConfiguration"]["Rules"][0]["Destination"]
+        storage = {"StorageClass": declared["StorageClass"]} if "StorageClass" in declared else {}
+        assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+        replication = s3.get_bucket_replication(Bucket=name)["ReplicationConfiguration"]
+        assert replication["Role"] == f"arn:aws:iam::{account}:role/{role_name}"
+        assert replication["Rules"] == [
+            {
+                "ID": f"replicate-{purpose}-to-{REPLICA}",
+                "Priority": 1,
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                "Destination": {
+                    "Bucket": f"arn:aws:s3:::{backups[logical.replace('Bucket', 'BackupBucket')]}",
+                    "EncryptionConfiguration": {"ReplicaKmsKeyID": keys[REPLICA]},
+                    **RTC,
+                    **storage,
+                },
+            }
+        ]
