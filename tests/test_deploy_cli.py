@@ -104,6 +104,45 @@ def test_local_deploy_writes_outputs(tmp_path: Path) -> None:
     assert "tattoo-directory-dev" in out  # the outputs table
 
 
+def test_local_deploy_of_prod_creates_the_table_in_both_regions_of_every_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`deploy --local --env prod`: the embedded emulator (with our GlobalTable model) ends up with
+    the table in the primary and the replica region of every target account. The emulator stops
+    with the command, so its state is read just before it stops."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from appstorage.config import load_config
+    from stacksets import local
+    from stacksets.session import ClientFactory
+
+    env = load_config().environment("prod")
+    found: dict[tuple[str, str], Any] = {}
+    real = local.run_local_server
+
+    @contextmanager
+    def reading_before_stop() -> Iterator[str]:
+        with real() as url:
+            yield url
+            factory = ClientFactory(local_session(), endpoint_url=url)
+            for account in env.deployment.accounts:
+                for region in (env.primary_region, env.replica_region):
+                    ddb = factory.client("dynamodb", region, account, env.deployment.execution_role_name)
+                    found[account, region] = ddb.describe_table(TableName="tattoo-directory-prod")["Table"]
+
+    monkeypatch.setattr(local, "run_local_server", reading_before_stop)
+    code, _, err = run("deploy", "--local", "--env", "prod", "--outputs-file", str(tmp_path / "o.json"))
+    assert code == 0, err
+    expected = {(a, r) for a in env.deployment.accounts for r in (env.primary_region, env.replica_region)}
+    assert set(found) == expected
+    for (account, region), table in found.items():
+        assert table["TableStatus"] == "ACTIVE"
+        assert table["TableArn"] == f"arn:aws:dynamodb:{region}:{account}:table/tattoo-directory-prod"
+        other = env.replica_region if region == env.primary_region else env.primary_region
+        assert [r["RegionName"] for r in table["Replicas"]] == [other]
+
+
 def test_interrupt_prints_running_operation_and_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     from stacksets import cli
 
