@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from troposphere import AWS_NO_VALUE, If, Ref, Sub
+from troposphere import AWS_NO_VALUE, If, Ref
 from troposphere.cloudwatch import Alarm, Metric, MetricDataQuery, MetricDimension, MetricStat
 
 from .config import Config, Environment
-from .naming import MODULE, Purpose, bucket_name, table_name
+from .naming import Purpose, alarm_name, bucket_name, table_name
 from .tags import tags
 
 __all__ = [
@@ -61,12 +61,6 @@ TABLE_OPERATIONS = (
 FIVE_MINUTES = 300
 
 
-def _alarm_name(config: Config, env: Environment, what: str) -> Sub:
-    """``{prefix}-{env}-app-storage-{what}-{region}``: readable in notifications, unique per
-    account and region."""
-    return Sub(f"{config.prefix}-{env.name}-{MODULE}-{what}-${{AWS::Region}}")
-
-
 def _actions() -> If:
     return If(ALARM_TOPIC_CONDITION, [Ref("AlarmTopicArn")], Ref(AWS_NO_VALUE))
 
@@ -84,7 +78,7 @@ def _alarm(
     and latency data only while there is traffic, so no data is no problem (``notBreaching``)."""
     return Alarm(
         logical_id,
-        AlarmName=_alarm_name(config, env, what),
+        AlarmName=alarm_name(config.prefix, env.name, what),
         AlarmActions=_actions(),
         OKActions=_actions(),
         TreatMissingData=missing_data,

@@ -38,7 +38,7 @@ from troposphere.s3 import (
 )
 
 from .config import Config, Environment
-from .naming import Purpose, bucket_name
+from .naming import Purpose, access_log_prefix, bucket_name
 from .policies import (
     allow_cloudfront_read,
     allow_vpc_endpoint_access,
@@ -189,7 +189,7 @@ def build_bucket(
             DestinationBucketName=access_logs_bucket
             if access_logs_bucket is not None
             else Ref("AccessLogsBucketName"),
-            LogFilePrefix=f"s3/{config.prefix}-{env.name}-{purpose.value}/",
+            LogFilePrefix=access_log_prefix(config.prefix, env.name, purpose),
         ),
         "LifecycleConfiguration": lifecycle_rules(env, purpose),
         "Tags": tags(config, env),

@@ -20,6 +20,7 @@ from troposphere.s3 import (
     SseKmsEncryptedObjects,
 )
 
+from . import naming
 from .buckets import servable
 from .config import Config, Environment
 from .naming import Purpose
@@ -51,15 +52,10 @@ REPLICATED = (Purpose.FRONTEND, Purpose.IMAGES)
 
 
 def bucket_arn(config: Config, env: Environment, purpose: Purpose, *, objects: bool = False) -> Sub:
-    """The partition-safe ARN of one of our buckets, computed from its name (no reference, so
-    the role and the buckets do not depend on each other). Backup buckets live in the replica
-    region; primary buckets in the stack's own region."""
-    region = env.replica_region if purpose.is_backup else "${AWS::Region}"
-    suffix = "/*" if objects else ""
-    return Sub(
-        f"arn:${{AWS::Partition}}:s3:::{config.prefix}-{env.name}-{purpose.value}"
-        f"-${{AWS::AccountId}}-{region}{suffix}"
-    )
+    """The ARN of one of our buckets (:func:`appstorage.naming.bucket_arn`): backup buckets live in
+    the replica region, primary buckets in the stack's own region."""
+    region = env.replica_region if purpose.is_backup else None
+    return naming.bucket_arn(config.prefix, env.name, purpose, region, objects=objects)
 
 
 def rule_id(env: Environment, purpose: Purpose) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import AWS_REGION, Ref, Sub
+from troposphere import AWS_REGION, Ref
 from troposphere.dynamodb import (
     AttributeDefinition,
     ContributorInsightsSpecification,
@@ -32,12 +32,11 @@ from troposphere.dynamodb import (
 )
 
 from .config import Config, Environment
-from .naming import table_name
+from .naming import TABLE_LOGICAL_ID, table_name
 from .tags import tags
 
-__all__ = ["GSI_NAMES", "TABLE_LOGICAL_ID", "build_table", "gsi", "replica_table_arn"]
+__all__ = ["GSI_NAMES", "TABLE_LOGICAL_ID", "build_table", "gsi"]
 
-TABLE_LOGICAL_ID = "Table"
 #: The global secondary indexes: GSI1 (location) and GSI2 (style), on ``{name}PK``/``{name}SK``.
 GSI_NAMES = ("GSI1", "GSI2")
 
@@ -123,11 +122,3 @@ def build_table(
             MaxWriteRequestUnits=settings.max_write_request_units
         )
     return GlobalTable(TABLE_LOGICAL_ID, DeletionPolicy="Retain", UpdateReplacePolicy="Retain", **props)
-
-
-def replica_table_arn(config: Config, env: Environment) -> Sub:
-    """The partition-safe ARN of the table's replica in the replica region (this account)."""
-    return Sub(
-        f"arn:${{AWS::Partition}}:dynamodb:{env.replica_region}:${{AWS::AccountId}}:table/"
-        f"{table_name(config.prefix, env.name)}"
-    )

@@ -13,7 +13,7 @@ from troposphere import Export, GetAtt, Output, Ref, Template
 from .alarms import replication_alarms, table_alarms
 from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT, build_bucket, build_bucket_policy
 from .config import Config, Environment
-from .naming import Purpose, export_name
+from .naming import Purpose, export_name, output_name, table_arn
 from .parameters import build_conditions, build_parameters
 from .replication import (
     REPLICATED,
@@ -23,7 +23,7 @@ from .replication import (
     build_replication_role,
     rule_id,
 )
-from .table import GSI_NAMES, build_table, replica_table_arn
+from .table import GSI_NAMES, build_table
 
 __all__ = [
     "KINDS",
@@ -105,16 +105,16 @@ def _new_template(config: Config, env: Environment, kind: TemplateKind) -> Templ
 def _bucket_outputs(template: Template, config: Config, env: Environment, purpose: Purpose) -> None:
     logical = purpose.logical_id
     label = f"{purpose.value} bucket"
-    _output(template, config, env, f"{logical}Name", Ref(logical), f"Name of the {label}.")
-    _output(template, config, env, f"{logical}Arn", GetAtt(logical, "Arn"), f"ARN of the {label}.")
-    _output(
-        template,
-        config,
-        env,
-        f"{logical}RegionalDomainName",
-        GetAtt(logical, "RegionalDomainName"),
-        f"Regional domain name of the {label} (CloudFront origin with OAC).",
-    )
+    for attribute, value, description in (
+        ("Name", Ref(logical), f"Name of the {label}."),
+        ("Arn", GetAtt(logical, "Arn"), f"ARN of the {label}."),
+        (
+            "RegionalDomainName",
+            GetAtt(logical, "RegionalDomainName"),
+            f"Regional domain name of the {label} (CloudFront origin with OAC).",
+        ),
+    ):
+        _output(template, config, env, output_name(purpose, attribute), value, description)
 
 
 def build_primary_template(config: Config, env: Environment) -> Template:
@@ -138,9 +138,15 @@ def build_primary_template(config: Config, env: Environment) -> Template:
     for alarm in table_alarms(config, env, GSI_NAMES, receiving):
         template.add_resource(alarm)
 
-    _output(template, config, env, "TableName", Ref(table), "Name of the DynamoDB table.")
+    table_name = output_name(table.title, "Name")
+    _output(template, config, env, table_name, Ref(table), "Name of the DynamoDB table.")
     _output(
-        template, config, env, "TableArn", GetAtt(table, "Arn"), "ARN of the DynamoDB table in this region."
+        template,
+        config,
+        env,
+        output_name(table.title, "Arn"),
+        GetAtt(table, "Arn"),
+        "ARN of the DynamoDB table in this region.",
     )
     if env.replication:
         _output(
@@ -148,14 +154,14 @@ def build_primary_template(config: Config, env: Environment) -> Template:
             config,
             env,
             "ReplicaTableArn",
-            replica_table_arn(config, env),
+            table_arn(config.prefix, env.name, env.replica_region),
             f"ARN of the table's replica in {env.replica_region} (read/write; the failover target).",
         )
     _output(
         template,
         config,
         env,
-        "TableStreamArn",
+        output_name(table.title, "StreamArn"),
         GetAtt(table, "StreamArn"),
         "ARN of the table's NEW_AND_OLD_IMAGES stream (OpenSearch sync trigger).",
     )
