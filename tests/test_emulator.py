@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from stacksets.emulator import GLOBAL_TABLE_VERSION, Bucket, GlobalTable, MetricAlarm, register_models
+from stacksets.emulator.s3_replication import get_bucket_replication
 
 STACK = "global-table"
 TABLE = "gt"
@@ -327,6 +328,43 @@ def test_a_new_table_name_replaces_the_table(moto_endpoint: str, policy: str, pr
         assert (_describe(moto_endpoint, region) is not None) == old_kept
     outputs = _client("cloudformation", moto_endpoint).describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     assert {o["OutputKey"]: o["OutputValue"] for o in outputs}["Name"] == "gt-new"
+
+
+def test_a_table_without_a_name_keeps_its_generated_name(moto_endpoint: str) -> None:
+    """CloudFormation names it ``{stack}-{logical id}-{random}`` and keeps the name across updates
+    (moto's parser makes up a new one on every update, which would replace the tables each time;
+    the model keeps the first, as for alarms and buckets)."""
+
+    def unnamed(*replicas: dict[str, Any]) -> dict[str, Any]:
+        template = _template(*replicas)
+        del template["Resources"]["Table"]["Properties"]["TableName"]
+        return template
+
+    stack = _create(moto_endpoint, unnamed(_replica(HERE), _replica(REPLICA)))
+    name = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Name"]
+    assert re.fullmatch(rf"{STACK}-Table-[0-9A-Z]{{12}}", name), name
+    ids = {region: (_describe(moto_endpoint, region, name) or {}).get("TableId") for region in (PRIMARY, REPLICA)}
+
+    _update(moto_endpoint, unnamed(_replica(HERE, pitr_days=35), _replica(REPLICA)))
+    outputs = _client("cloudformation", moto_endpoint).describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    assert {o["OutputKey"]: o["OutputValue"] for o in outputs}["Name"] == name
+    for region in (PRIMARY, REPLICA):
+        assert (_describe(moto_endpoint, region, name) or {}).get("TableId") == ids[region]
+        assert _client("dynamodb", moto_endpoint, region).list_tables()["TableNames"] == [name]
+    backups = _client("dynamodb", moto_endpoint).describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"] == 35
+
+
+def test_a_refused_update_keeps_the_deletion_policy(moto_endpoint: str) -> None:
+    """A refused update changes nothing, the resource's DeletionPolicy included (as AWS's rollback
+    restores the template): the stack deletion afterwards still retains the tables."""
+    _create(moto_endpoint, _template(_replica(HERE), _replica(REPLICA), policy="Retain"))
+    refused = _template(_replica(HERE), _replica(REPLICA), policy="Delete", KeySchema=PK_SK[:1])
+    with pytest.raises(ClientError) as raised:
+        _client("cloudformation", moto_endpoint).update_stack(StackName=STACK, TemplateBody=json.dumps(refused))
+    assert "Rename gt and update the stack again" in raised.value.response["Error"]["Message"]
+    _client("cloudformation", moto_endpoint).delete_stack(StackName=STACK)
+    assert [_describe(moto_endpoint, region) is not None for region in (PRIMARY, REPLICA)] == [True, True]
 
 
 # ------------------------------------------------------------------ delete
@@ -1141,7 +1179,7 @@ def test_register_models_is_idempotent_and_the_emulators_models_win(moto_endpoin
     assert [m for m in listed if m.cloudformation_type() == "AWS::S3::Bucket"] == [FakeBucket, Bucket]
     assert parsing.resource_class_from_type("AWS::S3::Bucket") is Bucket
     assert parsing.resource_name_property_from_type("AWS::S3::Bucket") == "BucketName"
-    assert S3Response.get_bucket_replication.__module__ == "stacksets.emulator"
+    assert S3Response.get_bucket_replication is get_bucket_replication
     assert _create(moto_endpoint, _template(_replica(HERE)))["StackStatus"] == "CREATE_COMPLETE"
     assert _stack_call(moto_endpoint, "create", _alarms(Alarm=SIMPLE))["StackStatus"] == "CREATE_COMPLETE"
     assert _bucket_call(moto_endpoint, "create", _bucket_template(Bucket={"BucketName": SOURCE}))["StackStatus"] == "CREATE_COMPLETE"
