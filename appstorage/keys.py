@@ -75,6 +75,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NotRequired, TypedDict, TypeVar
 
+from .schema import (
+    GSI1,
+    GSI1PK,
+    GSI1SK,
+    GSI2,
+    GSI2PK,
+    GSI2SK,
+    PARTITION_KEY_MAX_BYTES,
+    PK,
+    SK,
+    SORT_KEY_MAX_BYTES,
+)
+
 __all__ = [
     "ARTIST_ID_MAX_BYTES",
     "CITY_MAX_BYTES",
@@ -119,19 +132,6 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- constants
-
-PK: Final = "PK"
-SK: Final = "SK"
-GSI1: Final = "GSI1"
-GSI1PK: Final = "GSI1PK"
-GSI1SK: Final = "GSI1SK"
-GSI2: Final = "GSI2"
-GSI2PK: Final = "GSI2PK"
-GSI2SK: Final = "GSI2SK"
-
-#: DynamoDB's limits on key attribute values, in bytes of UTF-8.
-PARTITION_KEY_MAX_BYTES: Final = 2048
-SORT_KEY_MAX_BYTES: Final = 1024
 
 _ARTIST: Final = "ARTIST#"
 _STUDIO: Final = "STUDIO#"

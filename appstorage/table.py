@@ -33,26 +33,27 @@ from troposphere.dynamodb import (
 
 from .config import Config, Environment
 from .naming import TABLE_LOGICAL_ID, table_name
+from .schema import INDEXES, KEY_ATTRIBUTES, PK, SK, Index
 from .tags import tags
 
 __all__ = ["GSI_NAMES", "TABLE_LOGICAL_ID", "build_table", "gsi"]
 
-#: The global secondary indexes: GSI1 (location) and GSI2 (style), on ``{name}PK``/``{name}SK``.
-GSI_NAMES = ("GSI1", "GSI2")
+#: The global secondary indexes: GSI1 (location) and GSI2 (style), see :mod:`appstorage.schema`.
+GSI_NAMES = tuple(index.name for index in INDEXES)
 
 
-def gsi(name: str, max_write_request_units: int | None = None) -> GlobalTableGlobalSecondaryIndex:
-    """A global secondary index ``name`` on ``{name}PK``/``{name}SK``, projecting all attributes."""
+def gsi(index: Index, max_write_request_units: int | None = None) -> GlobalTableGlobalSecondaryIndex:
+    """A global secondary index on its own key attributes, projecting all attributes."""
     props: dict[str, Any] = {}
     if max_write_request_units is not None:
         props["WriteOnDemandThroughputSettings"] = WriteOnDemandThroughputSettings(
             MaxWriteRequestUnits=max_write_request_units
         )
     return GlobalTableGlobalSecondaryIndex(
-        IndexName=name,
+        IndexName=index.name,
         KeySchema=[
-            KeySchema(AttributeName=f"{name}PK", KeyType="HASH"),
-            KeySchema(AttributeName=f"{name}SK", KeyType="RANGE"),
+            KeySchema(AttributeName=index.partition_key, KeyType="HASH"),
+            KeySchema(AttributeName=index.sort_key, KeyType="RANGE"),
         ],
         Projection=Projection(ProjectionType="ALL"),
         **props,
@@ -93,7 +94,6 @@ def build_table(
     the replica region with ``replica_kms_key`` (default ``ReplicaKmsKeyArn``), each with PITR,
     deletion protection, contributor insights and the on-demand read cap as configured."""
     settings = env.table
-    key_attributes = ["PK", "SK", *(f"{name}{part}" for name in GSI_NAMES for part in ("PK", "SK"))]
     replicas = [_replica(config, env, Ref(AWS_REGION), kms_key if kms_key is not None else Ref("KmsKeyArn"))]
     if env.replication:
         replica_key = replica_kms_key if replica_kms_key is not None else Ref("ReplicaKmsKeyArn")
@@ -102,13 +102,13 @@ def build_table(
         "TableName": table_name(config.prefix, env.name),
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
-            AttributeDefinition(AttributeName=a, AttributeType="S") for a in key_attributes
+            AttributeDefinition(AttributeName=a, AttributeType="S") for a in KEY_ATTRIBUTES
         ],
         "KeySchema": [
-            KeySchema(AttributeName="PK", KeyType="HASH"),
-            KeySchema(AttributeName="SK", KeyType="RANGE"),
+            KeySchema(AttributeName=PK, KeyType="HASH"),
+            KeySchema(AttributeName=SK, KeyType="RANGE"),
         ],
-        "GlobalSecondaryIndexes": [gsi(name, settings.max_write_request_units) for name in GSI_NAMES],
+        "GlobalSecondaryIndexes": [gsi(index, settings.max_write_request_units) for index in INDEXES],
         "SSESpecification": GlobalTableSSESpecification(SSEEnabled=True, SSEType="KMS"),
         "StreamSpecification": StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
         "Replicas": replicas,
