@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from troposphere import Equals, Not, Parameter, Ref
 
+from . import validators as v
 from .alarms import ALARM_TOPIC_CONDITION
 from .config import (
     Environment,
@@ -34,9 +35,6 @@ __all__ = [
 ]
 
 SSM_TYPE = "AWS::SSM::Parameter::Value<String>"
-BUCKET_PATTERN = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
-KMS_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[a-zA-Z0-9-]+$"
-SNS_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 
 
 @dataclass(frozen=True)
@@ -55,37 +53,37 @@ SPECS = {
         ParameterSpec(
             "KmsKeyArn",
             "ARN of this region's customer-managed KMS key (foundation module) for the table and buckets.",
-            KMS_PATTERN,
+            v.cloudformation_pattern(v.KMS_KEY_ARN_RE),
         ),
         ParameterSpec(
             "ReplicaKmsKeyArn",
             "ARN of the replica region's customer-managed KMS key, used to encrypt replicas.",
-            KMS_PATTERN,
+            v.cloudformation_pattern(v.KMS_KEY_ARN_RE),
         ),
         ParameterSpec(
             "AccessLogsBucketName",
             "Name of this region's S3 access-log bucket (log-storage module).",
-            BUCKET_PATTERN,
+            v.cloudformation_pattern(v.BUCKET_RE),
         ),
         ParameterSpec(
             "CloudFrontDistributionArn",
             "ARN of the CloudFront distribution allowed to read the buckets (delivery module); "
             "empty allows any distribution of this account.",
-            r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$",
+            v.cloudformation_pattern(v.CLOUDFRONT_ARN_RE),
             optional=True,
         ),
         ParameterSpec(
             "S3VpcEndpointId",
             "Id of this region's S3 gateway VPC endpoint (networking module); "
             "empty disables access through it in the images bucket policies.",
-            r"^vpce-[0-9a-f]{8,17}$",
+            v.cloudformation_pattern(v.VPCE_RE),
             optional=True,
         ),
         ParameterSpec(
             "AlarmTopicArn",
             "ARN of this region's SNS topic for alarm notifications (monitoring module); "
             "empty leaves the alarms without actions (visible in CloudWatch only).",
-            SNS_PATTERN,
+            v.cloudformation_pattern(v.SNS_TOPIC_ARN_RE),
             optional=True,
         ),
     )

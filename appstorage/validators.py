@@ -32,6 +32,7 @@ __all__ = [
     "check_sns_topic_arn",
     "check_ssm_path",
     "check_vpc_endpoint_id",
+    "cloudformation_pattern",
     "known_regions",
     "partition_of",
 ]
@@ -42,11 +43,11 @@ NAME_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 KMS_KEY_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"key/(?P<id>(?:mrk-)?[a-zA-Z0-9-]+)$"
+    r"key/(?P<id>(mrk-)?[a-zA-Z0-9-]+)$"
 )
 SNS_TOPIC_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"(?P<name>[A-Za-z0-9_-]{1,256}(?:\.fifo)?)$"
+    r"(?P<name>[A-Za-z0-9_-]{1,256}(\.fifo)?)$"
 )
 CLOUDFRONT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$")
 IAM_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -54,7 +55,8 @@ IAM_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 VPCE_RE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
 SSM_PATH_RE = re.compile(r"^/[a-zA-Z0-9_.\-/]+$")
 OU_RE = re.compile(r"^(?:ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: S3 allows dots in general purpose bucket names; we do not (they break virtual-hosted TLS).
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 ORIGIN_RE = re.compile(r"^https?://(?:\*\.)?[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?$")
 
 #: S3 storage classes whose objects GetObject returns at once, so CloudFront can serve them.
@@ -64,6 +66,36 @@ SERVABLE_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "G
 ARCHIVE_STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 #: DynamoDB on-demand maximum request units we accept (the account's table-level quota applies too).
 MAX_REQUEST_UNITS = 10_000_000
+
+
+def cloudformation_pattern(regex: re.Pattern[str]) -> str:
+    """``regex`` as a CloudFormation ``AllowedPattern`` (a Java regular expression): the same
+    expression without Python's named groups ``(?P<name>...)``, which Java spells differently and
+    a template parameter does not need. The validators own each regex; templates derive theirs."""
+    text, out, named, i = regex.pattern, [], [], 0
+    while i < len(text):
+        if text[i] == "\\":  # an escape: copy it with the escaped character
+            out.append(text[i : i + 2])
+            i += 2
+        elif text[i] == "[":  # a character class: copy it to its closing bracket
+            end = i + 1 + (text[i + 1] == "^")
+            end += text[end] == "]"
+            while text[end] != "]":
+                end += 2 if text[end] == "\\" else 1
+            out.append(text[i : end + 1])
+            i = end + 1
+        elif text.startswith("(?P<", i):
+            named.append(True)
+            i = text.index(">", i) + 1
+        else:
+            if text[i] == "(":
+                named.append(False)
+            elif text[i] == ")" and named.pop():
+                i += 1
+                continue
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 @functools.cache
@@ -199,7 +231,7 @@ def check_bucket_name(value: str) -> Problem:
             f"bucket name {value!r} is {len(value)} characters; S3 allows 3 to 63",
             "shorten the project or environment name, or set a shorter 'name_prefix'",
         )
-    if not BUCKET_RE.match(value) or ".." in value or "." in value:
+    if not BUCKET_RE.match(value):
         return (
             f"bucket name {value!r} breaks S3 naming rules",
             "use lowercase letters, digits and hyphens, starting and ending with a letter "

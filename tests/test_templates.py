@@ -10,8 +10,10 @@ import pytest
 from troposphere import Template
 
 from appstorage import build_bucket, build_table
+from appstorage import validators as v
 from appstorage.config import load_config
 from appstorage.naming import Purpose
+from appstorage.parameters import SPECS
 from appstorage.render import to_json
 from tests.helpers import config_from, example_data, rendered
 
@@ -219,6 +221,40 @@ def test_literal_parameters_get_an_allowed_pattern_and_replica_twins() -> None:
     assert re.match(primary["AllowedPattern"], params["KmsKeyArn"])
     assert not re.match(primary["AllowedPattern"], "alias/foo")
     assert replica["Default"] == params["ReplicaKmsKeyArn"]
+
+
+PATTERN_CASES = [
+    # (parameter, the validator's regex, values both accept, values both refuse)
+    ("KmsKeyArn", v.KMS_KEY_ARN_RE,
+     ["arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd", "arn:aws-cn:kms:cn-north-1:111111111111:key/ab-12"],
+     ["alias/foo", "arn:aws:kms:us-east-1:1:key/x", "arn:aws:kms:us-east-1:111111111111:alias/x"]),
+    ("AccessLogsBucketName", v.BUCKET_RE, ["my-logs", "a1b"], ["my.logs", "My-Logs", "-logs", "ab"]),
+    ("CloudFrontDistributionArn", v.CLOUDFRONT_ARN_RE,
+     ["arn:aws:cloudfront::111111111111:distribution/E2ABC"], ["arn:aws:cloudfront::1:distribution/E2", ""]),
+    ("S3VpcEndpointId", v.VPCE_RE, ["vpce-0123456789abcdef0"], ["vpce-XYZ", "vpc-0123456789abcdef0"]),
+    ("AlarmTopicArn", v.SNS_TOPIC_ARN_RE,
+     ["arn:aws:sns:us-east-1:111111111111:ops", "arn:aws:sns:us-east-1:111111111111:ops.fifo"],
+     ["arn:aws:sns:us-east-1:111111111111:ops.txt", "arn:aws:sqs:us-east-1:111111111111:ops"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "regex", "good", "bad"), PATTERN_CASES, ids=[c[0] for c in PATTERN_CASES])
+def test_parameter_patterns_are_derived_from_the_validators(
+    name: str, regex: re.Pattern[str], good: list[str], bad: list[str]
+) -> None:
+    """One regex per input, owned by the validators: the template's AllowedPattern accepts exactly
+    the values the loader accepts (CloudFormation's Java regex has no ``(?P<name>`` groups)."""
+    pattern = SPECS[name].pattern
+    assert "(?P<" not in pattern
+    for value in good:
+        assert regex.match(value) and re.match(pattern, value), value
+    for value in bad:
+        assert not regex.match(value) and not re.match(pattern, value), value
+
+
+def test_cloudformation_pattern_drops_only_named_groups() -> None:
+    regex = re.compile(r"^(?P<a>x(y)?[()\]])\)(?P<b>(?:z|w))$")
+    assert v.cloudformation_pattern(regex) == r"^x(y)?[()\]]\)(?:z|w)$"
 
 
 def test_frontend_and_images_lifecycle_and_cors() -> None:
