@@ -25,11 +25,12 @@ from botocore.exceptions import (
     NoRegionError,
 )
 from rich.console import Console
-from rich.status import Status
 from rich.table import Table
 
 from appstorage.config import Config, ConfigError, Environment, load_config
 
+from .awserrors import CREDENTIAL_ERRORS, error_code
+from .errors import DeployBlocked
 from .execute import (
     UNREADABLE_HINT,
     DeployError,
@@ -41,69 +42,26 @@ from .execute import (
     outputs_to_json,
 )
 from .model import StackSetPlan
-from .observe import error_code
-from .plan import DeployBlocked, plan_to_json, render_plan
+from .plan import plan_to_json, render_plan
+from .progress import RichReporter
 from .session import DEFAULT_MAX_ATTEMPTS, ClientFactory
 
-__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Context", "main"]
+__all__ = [
+    "COMMANDS",
+    "CREDENTIAL_ERRORS",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "Context",
+    "main",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class BadInput(Exception):
     """Wrong options or configuration: exit 2 before any API call."""
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class RichReporter:
-    """Progress on stderr: phases, operations and a spinner while waiting. Silent when off."""
-
-    def __init__(self, console: Console, enabled: bool) -> None:
-        self.console = console
-        self.enabled = enabled
-        self._status: Status | None = None
-
-    def _stop(self) -> None:
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
-
-    def phase(self, kind: str, stack_set: str, what: str) -> None:
-        if self.enabled:
-            self._stop()
-            self.console.print(f"[bold]{kind} phase[/bold] {stack_set}: {what}")
-
-    def operation(self, stack_set: str, operation_id: str, action: str) -> None:
-        if self.enabled:
-            self.console.print(f"  {action} started: operation {operation_id}")
-
-    def waiting(
-        self, stack_set: str, operation_id: str, status: str, elapsed: float, done: int, total: int
-    ) -> None:
-        if not self.enabled:
-            return
-        counts = f", {done}/{total} instances done" if total else ""
-        text = f"  {stack_set}: operation {operation_id} {status} ({elapsed:.0f}s{counts})"
-        if self._status is None:
-            self._status = self.console.status(text)
-            self._status.start()
-        else:
-            self._status.update(text)
-
-    def done(self, stack_set: str, operation_id: str, status: str) -> None:
-        if self.enabled:
-            self._stop()
-            self.console.print(f"  operation {operation_id}: {status}")
-
-    def info(self, text: str) -> None:
-        if self.enabled:
-            self._stop()
-            self.console.print(f"  {text}")
-
-    def close(self) -> None:
-        self._stop()
 
 
 # --------------------------------------------------------------------------- context
@@ -443,21 +401,6 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
         return parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
-
-
-#: Error codes meaning the caller's credentials are expired or not valid.
-CREDENTIAL_ERRORS = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "AuthFailure",
-        "RequestExpired",
-    }
-)
 
 
 def _phases(err: Console, ctx: Context | None) -> None:

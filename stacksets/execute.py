@@ -13,23 +13,31 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError
 
 from appstorage.config import Config, Environment
 from appstorage.naming import Purpose, bucket_name_for_region
 
+from .awserrors import ACCESS_DENIED, NETWORK_ERRORS, error_code, unreadable_reason
 from .desired import desired_stack_sets
+from .errors import (
+    DataLossRefused,
+    Declined,
+    DeployError,
+    FailedInstance,
+    LostContact,
+    OperationFailed,
+    OperationTimeout,
+    PreflightError,
+    ReplicaMismatch,
+    StaleState,
+    StillInProgress,
+)
 from .model import DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
-from .observe import error_code, observe_stack_set, running_operations
+from .observe import observe_stack_set, running_operations
 from .plan import (
     auto_deployment_request,
     instances_to_delete,
@@ -39,6 +47,7 @@ from .plan import (
     plan_stack_set,
 )
 from .preflight import TEMPLATE_BODY_LIMIT, operation_groups, preflight, template_size
+from .progress import NullReporter, Reporter
 from .session import ClientFactory, partition_of
 
 if TYPE_CHECKING:
@@ -71,120 +80,8 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class DeployError(Exception):
-    """The rollout stopped; ``str()`` says why and what to do."""
-
-
-@attrs.frozen
-class FailedInstance:
-    account: str
-    region: str
-    status: str
-    reason: str
-
-
-class OperationFailed(DeployError):
-    """A StackSet operation ended FAILED or STOPPED."""
-
-    def __init__(
-        self, stack_set: str, operation_id: str, status: str, failures: Sequence[FailedInstance]
-    ) -> None:
-        self.stack_set = stack_set
-        self.operation_id = operation_id
-        self.status = status
-        self.failures = tuple(failures)
-        lines = [f"operation {operation_id} on stack set {stack_set} ended {status}"]
-        lines += [f"  {f.account} {f.region} {f.status}: {f.reason or '(no reason given)'}" for f in failures]
-        super().__init__("\n".join(lines))
-
-
-class OperationTimeout(DeployError):
-    def __init__(self, stack_set: str, operation_ids: Sequence[str], timeout: float) -> None:
-        self.stack_set = stack_set
-        self.operation_ids = tuple(operation_ids)
-        super().__init__(
-            f"gave up waiting after {timeout:.0f}s for operation(s) {', '.join(operation_ids)} on "
-            f"stack set {stack_set}; they keep running in CloudFormation: run 'deploy' again to resume"
-        )
-
-
-class StillInProgress(DeployError):
-    """A call kept being refused with OperationInProgressException until the deadline."""
-
-    def __init__(self, stack_set: str, api: str, running: Sequence[str], timeout: float) -> None:
-        self.stack_set = stack_set
-        self.operation_ids = tuple(running)
-        listed = (
-            f"; ListStackSetOperations still lists {', '.join(running)} as running"
-            if running
-            else "; no operation is listed as running"
-        )
-        super().__init__(
-            f"gave up after {timeout:.0f}s: CloudFormation kept refusing {api} on stack set {stack_set} "
-            f"with OperationInProgressException{listed}. This run's {api} was never started; "
-            "check the stack set's operations in the console, then run the command again"
-        )
-
-
-class DataLossRefused(DeployError):
-    def __init__(self, changes: Sequence[Any]) -> None:
-        self.changes = tuple(changes)
-        lines = ["refusing to deploy: the plan replaces or removes stateful resources (DATA LOSS):"]
-        for c in changes:
-            lines.append(f"  {c.logical_id} ({c.resource_type}): {c.reason or c.action}")
-        lines.append("re-run with --allow-replacement if this is really what you want")
-        super().__init__("\n".join(lines))
-
-
-class ReplicaMismatch(DeployError):
-    pass
-
-
-class PreflightError(DeployError):
-    """The configuration cannot be deployed as is (checked before any API call): exit 2."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = tuple(errors)
-        super().__init__("\n".join(self.errors))
-
-
-class Declined(DeployError):
-    pass
-
-
-class StaleState(DeployError):
-    """StaleRequestException: another operation ran on the stack set after the state this run
-    planned from was read. Nothing was started by the refused call; re-plan before going on."""
-
-    def __init__(self, stack_set: str, api: str) -> None:
-        self.stack_set = stack_set
-        super().__init__(
-            f"{api} on stack set {stack_set} was refused as stale (StaleRequestException): another "
-            "operation changed the stack set after this run read it. Nothing was started by this call; "
-            "run 'plan' to see the current state, then 'deploy' again"
-        )
-
-
-class LostContact(DeployError):
-    """Polling an operation kept failing at the network level; the operation itself keeps running."""
-
-    def __init__(self, stack_set: str, operation_id: str, error: Exception) -> None:
-        self.stack_set = stack_set
-        self.operation_id = operation_id
-        super().__init__(
-            f"lost contact with CloudFormation while waiting for operation {operation_id} on stack set "
-            f"{stack_set} ({error}); the operation was not cancelled and may still be running: run the "
-            "command again to pick it up"
-        )
-
-
 #: Consecutive network failures tolerated while polling an operation (on top of botocore's retries).
 WAIT_NETWORK_RETRIES = 5
-_NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
-
 
 # --------------------------------------------------------------------------- runtime
 
@@ -214,41 +111,6 @@ class Runtime:
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
     backoff: Backoff = Backoff()
     timeout: float = 3600.0
-
-
-class Reporter(Protocol):
-    """Progress for the user. The CLI's implementation draws on a TTY and stays quiet otherwise."""
-
-    def phase(self, kind: str, stack_set: str, what: str) -> None: ...
-
-    def operation(self, stack_set: str, operation_id: str, action: str) -> None: ...
-
-    def waiting(
-        self, stack_set: str, operation_id: str, status: str, elapsed: float, done: int, total: int
-    ) -> None: ...
-
-    def done(self, stack_set: str, operation_id: str, status: str) -> None: ...
-
-    def info(self, text: str) -> None: ...
-
-
-class NullReporter:
-    def phase(self, kind: str, stack_set: str, what: str) -> None:
-        pass
-
-    def operation(self, stack_set: str, operation_id: str, action: str) -> None:
-        pass
-
-    def waiting(
-        self, stack_set: str, operation_id: str, status: str, elapsed: float, done: int, total: int
-    ) -> None:
-        pass
-
-    def done(self, stack_set: str, operation_id: str, status: str) -> None:
-        pass
-
-    def info(self, text: str) -> None:
-        pass
 
 
 # --------------------------------------------------------------------------- results
@@ -306,23 +168,6 @@ _METHODS = {
     "DeleteStackInstances": "delete_stack_instances",
     "DetectStackSetDrift": "detect_stack_set_drift",
 }
-
-
-#: Error codes of a read refused in a target account (the role lacks the permission).
-ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
-
-
-def unreadable_reason(exc: Exception) -> str | None:
-    """Why a read in a target account failed, when the failure is about access there: the
-    execution role could not be assumed (any STS AssumeRole error) or the call was denied. None
-    for other errors (they stop the command)."""
-    if not isinstance(exc, ClientError):
-        return None
-    code = error_code(exc)
-    if exc.operation_name != "AssumeRole" and code not in ACCESS_DENIED:
-        return None
-    message = str(exc.response.get("Error", {}).get("Message", ""))
-    return f"{exc.operation_name} refused ({code}{': ' + message if message else ''})"
 
 
 #: What to do about outputs or drift that could not be read in a target account.
@@ -760,7 +605,7 @@ class Executor:
                     OperationId=operation_id,
                     CallAs=self.call_as,
                 )["StackSetOperation"]
-            except _NETWORK_ERRORS as exc:
+            except NETWORK_ERRORS as exc:
                 # botocore already retried this call; the operation runs on regardless, so keep
                 # polling a few more times before giving up (waiting_on stays set for the CLI).
                 lost += 1

@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 
 from .diff import diff_templates
+from .errors import DeployBlocked
 from .model import (
     DesiredInstance,
     DesiredStackSet,
@@ -44,7 +45,6 @@ from .model import (
 )
 
 __all__ = [
-    "DeployBlocked",
     "all_data_loss",
     "auto_deployment_request",
     "default_administration_role_arn",
@@ -234,11 +234,6 @@ def _role_changes(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple
 #: DetailedStatus values of instances that deploy does not retry (see :func:`_held_notes`).
 INOPERABLE = "INOPERABLE"
 SKIPPED_SUSPENDED_ACCOUNT = "SKIPPED_SUSPENDED_ACCOUNT"
-
-
-class DeployBlocked(Exception):
-    """The plan cannot be applied as is (not a data-loss question: ``--allow-replacement`` does
-    not lift it); ``str()`` says why and what to do."""
 
 
 def _held(instance: ObservedInstance) -> bool:

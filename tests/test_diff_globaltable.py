@@ -24,8 +24,9 @@ from appstorage.templates import build_environment
 from stacksets import diff as diff_module
 from stacksets.desired import desired_stack_sets
 from stacksets.diff import TABLE_MOVE_DOC, create_only_properties, diff_templates
+from stacksets.errors import DeployBlocked
 from stacksets.model import DesiredStackSet, ObservedStackSet, ResourceChange, StackSetPlan
-from stacksets.plan import DeployBlocked, plan_blocks_deploy, plan_stack_set, render_plan
+from stacksets.plan import plan_blocks_deploy, plan_stack_set, render_plan
 from tests.helpers import example_data
 
 Template = dict[str, Any]

@@ -20,10 +20,10 @@ import pytest
 from appstorage.config import load_config
 from stacksets.cli import main
 from stacksets.desired import desired_stack_sets
+from stacksets.errors import DeployBlocked
 from stacksets.local import local_session
 from stacksets.model import ObservedInstance, ObservedStackSet
 from stacksets.plan import (
-    DeployBlocked,
     plan_blockers,
     plan_blocks_deploy,
     plan_notes,
