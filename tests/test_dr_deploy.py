@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from stacksets.drcheck import READY
+from stacksets.drcheck.checks import READY
 from stacksets.local import alarm_topic_name, local_session
 from stacksets.session import ClientFactory
 from tests.faults import run_cli

@@ -28,7 +28,7 @@ from rich.console import Console
 
 from appstorage.config import Config, Environment, load_config
 from appstorage.naming import Purpose, bucket_name_for_region, table_name
-from stacksets.drcheck import (
+from stacksets.drcheck.checks import (
     NOT_READY,
     OFF,
     READY,
@@ -38,13 +38,12 @@ from stacksets.drcheck import (
     Read,
     account_checks,
     pitr_status,
-    render_dr_check,
     replicas_status,
     replication_status,
-    summary_line,
     table_status,
     versioning_status,
 )
+from stacksets.drcheck.render import render_dr_check, summary_line
 from stacksets.local import local_session
 from stacksets.session import ClientFactory
 from tests.faults import Faults, run_cli

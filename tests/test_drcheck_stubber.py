@@ -26,15 +26,9 @@ from botocore.stub import Stubber
 from appstorage.config import Config, Environment, load_config
 from appstorage.naming import Purpose, bucket_name_for_region
 from stacksets.cli import main
-from stacksets.drcheck import (
-    NOT_READY,
-    READY,
-    AccountReader,
-    account_checks,
-    dr_check,
-    summary_line,
-    target_accounts,
-)
+from stacksets.drcheck.checks import NOT_READY, READY, account_checks
+from stacksets.drcheck.reader import AccountReader, dr_check, target_accounts
+from stacksets.drcheck.render import summary_line
 from stacksets.session import ClientFactory
 from tests.helpers import config_from, example_data
 
