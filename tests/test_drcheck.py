@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +290,15 @@ def test_replication_status(rules: list[dict[str, Any]], expected: tuple[str, st
 )
 def test_versioning_status(read: Read, expected: tuple[str, str]) -> None:
     assert versioning_status(read) == expected
+
+
+@pytest.mark.parametrize("module", ["stacksets.drcheck", "stacksets.drcheck.checks", "stacksets.drcheck.render"])
+def test_the_checks_and_rendering_load_neither_boto3_nor_the_cli(module: str) -> None:
+    """The pure half stays usable without boto3: only the reader (and the command, when it runs)
+    loads it."""
+    code = f"import sys, {module}; print(sorted(m for m in ('boto3', 'botocore', 'stacksets.cli') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
 
 
 # --------------------------------------------------------------------------- one account

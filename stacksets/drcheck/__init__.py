@@ -14,9 +14,9 @@ Three modules, one job each:
   failed read is a NOT READY row, never a traceback;
 * :mod:`.render`: the table, the summary lines, the JSON document and the hints.
 
-The names below are re-exported here, so ``from stacksets.drcheck import ...`` keeps working.
-:func:`cmd_dr_check` (``appstorage-deploy dr-check``) is the thin command on top; it moves to the
-CLI layer next.
+Importing the package, or :mod:`.checks` alone, loads neither boto3 nor the CLI: the pure checks
+can be used on their own. :func:`cmd_dr_check` (``appstorage-deploy dr-check``) is the thin
+command on top (it imports the reader when it runs); it moves to the CLI layer next.
 
 Exit code (documented for CI): 0 when every check is ready (or off by configuration), 1 when
 anything is not ready or could not be read, 2 for bad input (before any call).
@@ -27,54 +27,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from .checks import (
-    NOT_READY,
-    OFF,
-    READY,
-    AccountState,
-    Check,
-    EnvironmentReport,
-    Read,
-    account_checks,
-    pitr_status,
-    replicas_status,
-    replication_status,
-    table_status,
-    versioning_status,
-)
-from .reader import AccountReader, dr_check, target_accounts
-from .render import DR_READ_HINT, read_hints, render_dr_check, report_to_json, summary_line
-
 if TYPE_CHECKING:
     from ..cli import Context
 
-__all__ = [
-    "DR_READ_HINT",
-    "NOT_READY",
-    "OFF",
-    "READY",
-    "AccountReader",
-    "AccountState",
-    "Check",
-    "EnvironmentReport",
-    "Read",
-    "account_checks",
-    "cmd_dr_check",
-    "dr_check",
-    "pitr_status",
-    "render_dr_check",
-    "replicas_status",
-    "replication_status",
-    "report_to_json",
-    "summary_line",
-    "table_status",
-    "target_accounts",
-    "versioning_status",
-]
+__all__ = ["cmd_dr_check"]
 
 
 def cmd_dr_check(ctx: Context) -> int:
     """Exit 0 when every check is ready (or off by configuration), 1 otherwise."""
+    from .reader import dr_check
+    from .render import read_hints, render_dr_check, report_to_json, summary_line
+
     reports = [dr_check(ctx.factory, ctx.config, env, progress=ctx.reporter.info) for env in ctx.environments]
     ctx.reporter.close()
     if ctx.args.json:
