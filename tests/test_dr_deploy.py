@@ -2,8 +2,8 @@
 server, then the live state read back the way an operator would.
 
 What moto proves here: the templates deploy; the global table (through our moto model,
-stacksets/emulator.py) exists in both regions of every account with each region's key and PITR;
-the alarms (through our moto model too) exist in both regions and notify the monitoring topic the
+stacksets/emulator/global_table.py) exists in both regions of every account with each region's
+key and PITR; the alarms (through our moto model too) exist in both regions and notify the monitoring topic the
 SSM input resolves to; the buckets are versioned and replicate as declared (our moto bucket model),
 so dr-check reports every check ready; the buckets' stacks ask for request metrics (moto has no S3 metrics
 configuration to read back). What it cannot prove (it evaluates no IAM or KMS policy, replicates

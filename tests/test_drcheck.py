@@ -6,12 +6,13 @@ moto deviations met here (dr-check is written for AWS; the tests say where they 
 * moto's own CloudFormation model of ``AWS::S3::Bucket`` drops VersioningConfiguration and
   ReplicationConfiguration, and its GetBucketReplication answers every rule with
   ``DeleteMarkerReplication`` Disabled and ``Filter`` ``{"Prefix": ""}`` and without
-  ``SourceSelectionCriteria``. The emulator (stacksets/emulator.py) corrects both: its bucket
-  model applies the templates' settings, and GetBucketReplication answers what was put, so a
-  deployed prod reads READY on moto as on AWS.
-* moto has no model for ``AWS::DynamoDB::GlobalTable``: the emulator's (stacksets/emulator.py)
-  creates the table in every replica region with each replica's PITR, and DescribeTable lists
-  the other region's replica, always ACTIVE.
+  ``SourceSelectionCriteria``. The emulator corrects both: its bucket model
+  (stacksets/emulator/bucket.py) applies the templates' settings, and GetBucketReplication
+  (stacksets/emulator/s3_replication.py) answers what was put, so a deployed prod reads READY on
+  moto as on AWS.
+* moto has no model for ``AWS::DynamoDB::GlobalTable``: the emulator's
+  (stacksets/emulator/global_table.py) creates the table in every replica region with each
+  replica's PITR, and DescribeTable lists the other region's replica, always ACTIVE.
 * moto has no IAM enforcement, never reports a replica other than ACTIVE, and never refuses a
   read: those answers are Stubber tests.
 """
@@ -449,7 +450,7 @@ def deploy_env(endpoint: str, tmp_path: Path, env: str) -> Path:
     """``deploy --env <env>`` to the three accounts. The table is the template's
     AWS::DynamoDB::GlobalTable, created in every replica region by the emulator's model, and the
     buckets get their versioning and replication from the emulator's AWS::S3::Bucket model
-    (stacksets/emulator.py, registered by the moto_server fixture)."""
+    (stacksets/emulator/, registered by the moto_server fixture)."""
     config = write_config(tmp_path)
     seeded(endpoint, config)
     code, _, err = run_cli(
