@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from troposphere import AWS_NO_VALUE, If, Ref
 from troposphere.cloudwatch import Alarm, Metric, MetricDataQuery, MetricDimension, MetricStat
 
-from .config import Config, Environment
+from .model import Config, Environment
 from .naming import Purpose, alarm_name, bucket_name, table_name
 from .tags import tags
 

@@ -37,7 +37,7 @@ from troposphere.s3 import (
     WebsiteConfiguration,
 )
 
-from .config import Config, Environment
+from .model import Config, Environment
 from .naming import Purpose, access_log_prefix, bucket_name
 from .policies import (
     allow_cloudfront_read,

@@ -87,6 +87,7 @@ from .schema import (
     SK,
     SORT_KEY_MAX_BYTES,
 )
+from .validators import TABLE_NAME_RE
 
 __all__ = [
     "ARTIST_ID_MAX_BYTES",
@@ -156,7 +157,6 @@ Item = dict[str, AttributeValue]
 
 _K = TypeVar("_K")
 
-_TABLE_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
 _SEPARATORS_RE = re.compile(r"[\s\-]+")
 
 
@@ -630,7 +630,7 @@ def _query(
     limit: int | None = None,
     exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
 ) -> QueryInput:
-    if not isinstance(table_name, str) or not _TABLE_NAME_RE.match(table_name):
+    if not isinstance(table_name, str) or not TABLE_NAME_RE.match(table_name):
         raise InvalidKeyError(
             "table_name",
             table_name,

@@ -15,14 +15,16 @@ from troposphere import Equals, Not, Parameter, Ref
 
 from . import validators as v
 from .alarms import ALARM_TOPIC_CONDITION
-from .config import (
-    Environment,
-    ParameterOverride,
+from .deployment import ParameterOverride
+from .inputs import (
+    SSM_PARAMETER_TYPE,
     ParameterValue,
+    TemplateKind,
     override_values,
     parameter_source,
     template_parameter_names,
 )
+from .model import Environment
 from .policies import CLOUDFRONT_CONDITION, VPC_ENDPOINT_CONDITION
 
 __all__ = [
@@ -33,8 +35,6 @@ __all__ = [
     "resolved_override_values",
     "resolved_parameter_values",
 ]
-
-SSM_TYPE = "AWS::SSM::Parameter::Value<String>"
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,12 @@ SPECS = {
 }
 
 
-def parameter_specs(env: Environment, kind: str) -> list[ParameterSpec]:
+def parameter_specs(env: Environment, kind: TemplateKind) -> list[ParameterSpec]:
     """The parameters of the ``primary`` or ``replica`` template, in template order."""
     return [SPECS[n] for n in template_parameter_names(kind, env.replication)]
 
 
-def _configured_value(env: Environment, name: str, kind: str) -> ParameterValue | None:
+def _configured_value(env: Environment, name: str, kind: TemplateKind) -> ParameterValue | None:
     """The configured value of a template parameter for one template kind.
 
     In the replica template the regional inputs (key, log bucket, VPC endpoint) must be the
@@ -105,13 +105,13 @@ def _configured_value(env: Environment, name: str, kind: str) -> ParameterValue 
     return env.parameters.get(parameter_source(env.parameters, name, kind))
 
 
-def resolved_parameter_values(env: Environment, kind: str) -> dict[str, ParameterValue | None]:
+def resolved_parameter_values(env: Environment, kind: TemplateKind) -> dict[str, ParameterValue | None]:
     """The configured value (or None) of each template parameter of one kind."""
     return {spec.name: _configured_value(env, spec.name, kind) for spec in parameter_specs(env, kind)}
 
 
 def resolved_override_values(
-    env: Environment, override: ParameterOverride, kind: str
+    env: Environment, override: ParameterOverride, kind: TemplateKind
 ) -> dict[str, ParameterValue]:
     """The values one override gives the template parameters of one kind, by the same mapping as
     :func:`resolved_parameter_values` (the loader checked each value's kind against it)."""
@@ -121,7 +121,7 @@ def resolved_override_values(
     }
 
 
-def build_parameters(env: Environment, kind: str) -> list[Parameter]:
+def build_parameters(env: Environment, kind: TemplateKind) -> list[Parameter]:
     """troposphere Parameters for the ``primary`` or ``replica`` template."""
     out = []
     for spec in parameter_specs(env, kind):
@@ -130,7 +130,7 @@ def build_parameters(env: Environment, kind: str) -> list[Parameter]:
             out.append(
                 Parameter(
                     spec.name,
-                    Type=SSM_TYPE,
+                    Type=SSM_PARAMETER_TYPE,
                     Default=value.value,
                     Description=f"{spec.description} Resolved from SSM in each account and region.",
                 )
@@ -147,8 +147,6 @@ def build_parameters(env: Environment, kind: str) -> list[Parameter]:
                 Description=spec.description,
             )
         )
-        if not spec.optional and value is None:  # pragma: no cover - the loader requires it
-            raise ValueError(f"{spec.name} has no value")
     return out
 
 

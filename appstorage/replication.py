@@ -22,7 +22,7 @@ from troposphere.s3 import (
 
 from . import naming
 from .buckets import servable
-from .config import Config, Environment
+from .model import Config, Environment
 from .naming import Purpose
 from .policies import (
     bucket_policy_document,

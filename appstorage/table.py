@@ -31,7 +31,7 @@ from troposphere.dynamodb import (
     WriteOnDemandThroughputSettings,
 )
 
-from .config import Config, Environment
+from .model import Config, Environment
 from .naming import TABLE_LOGICAL_ID, table_name
 from .schema import INDEXES, KEY_ATTRIBUTES, PK, SK, Index
 from .tags import tags

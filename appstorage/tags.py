@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from troposphere import Tags
 
-from .config import Config, Environment
+from .model import Config, Environment
 from .naming import MODULE
 
 __all__ = ["standard_tags", "tags"]

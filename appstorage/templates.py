@@ -6,13 +6,13 @@ Builders return fresh objects; nothing registers itself in a global template.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from troposphere import Export, GetAtt, Output, Ref, Template
 
 from .alarms import replication_alarms, table_alarms
 from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT, build_bucket, build_bucket_policy
-from .config import Config, Environment
+from .inputs import TemplateKind
+from .model import Config, Environment
 from .naming import Purpose, export_name, output_name, table_arn
 from .parameters import build_conditions, build_parameters
 from .replication import (
@@ -34,7 +34,6 @@ __all__ = [
     "build_replica_template",
 ]
 
-TemplateKind = Literal["primary", "replica"]
 KINDS: tuple[TemplateKind, ...] = ("primary", "replica")
 
 PRIMARY_BUCKETS = (Purpose.FRONTEND, Purpose.IMAGES)

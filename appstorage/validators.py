@@ -1,7 +1,10 @@
-"""Small pure validators for configuration values.
+"""Small pure validators for configuration values and props.
 
 Each returns ``None`` when the value is fine, or a ``(problem, fix)`` pair that the
-configuration loader turns into an error naming the file and the field.
+configuration loader turns into an error naming the file and the field, and that an object
+built in code raises at construction (:class:`appstorage.errors.PropsError`): the same words on
+both paths. This module owns each pattern; template parameters derive theirs from it
+(:func:`cloudformation_pattern`). It imports only the standard library.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ __all__ = [
     "Problem",
     "check_access_logs_bucket",
     "check_account_id",
+    "check_attribute_name",
     "check_bucket_name",
+    "check_choice",
     "check_cloudfront_distribution_arn",
+    "check_cors_method",
     "check_cors_origin",
     "check_iam_role_arn",
     "check_iam_role_name",
     "check_kms_key_arn",
+    "check_logical_id",
     "check_name",
     "check_organizational_unit",
     "check_region",
@@ -31,7 +38,10 @@ __all__ = [
     "check_servable_storage_class",
     "check_sns_topic_arn",
     "check_ssm_path",
+    "check_table_name",
+    "check_tag",
     "check_vpc_endpoint_id",
+    "check_whole_number",
     "cloudformation_pattern",
     "known_regions",
     "partition_of",
@@ -57,6 +67,8 @@ SSM_PATH_RE = re.compile(r"^/[a-zA-Z0-9_.\-/]+$")
 OU_RE = re.compile(r"^(?:ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
 #: S3 allows dots in general purpose bucket names; we do not (they break virtual-hosted TLS).
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+TABLE_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+LOGICAL_ID_RE = re.compile(r"^[A-Za-z0-9]{1,255}$")
 ORIGIN_RE = re.compile(r"^https?://(?:\*\.)?[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?$")
 
 #: S3 storage classes whose objects GetObject returns at once, so CloudFront can serve them.
@@ -64,6 +76,8 @@ SERVABLE_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "G
 #: Storage classes whose objects must be restored (RestoreObject, minutes to hours) before any
 #: GetObject: GetObject answers 403 InvalidObjectState, so CloudFront cannot serve them.
 ARCHIVE_STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+#: The methods a CORS rule may allow.
+CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
 #: DynamoDB on-demand maximum request units we accept (the account's table-level quota applies too).
 MAX_REQUEST_UNITS = 10_000_000
 
@@ -164,7 +178,8 @@ def check_organizational_unit(value: str) -> Problem:
     return None
 
 
-def check_kms_key_arn(value: str, region: str) -> Problem:
+def check_kms_key_arn(value: str, region: str | None) -> Problem:
+    """A key ARN, in ``region`` when one is given (None: the region is not known yet)."""
     match = KMS_KEY_ARN_RE.match(value)
     if not match:
         return (
@@ -172,7 +187,7 @@ def check_kms_key_arn(value: str, region: str) -> Problem:
             "use 'arn:aws:kms:<region>:<account>:key/<key-id>' (a key ARN, not an alias), "
             "or 'ssm:/path' to resolve it per account and region",
         )
-    if match["region"] != region:
+    if region is not None and match["region"] != region:
         return (
             f"the key is in {match['region']} but is used in {region}",
             f"give the ARN of a key in {region} (S3 and DynamoDB need a key in their own region)",
@@ -180,7 +195,8 @@ def check_kms_key_arn(value: str, region: str) -> Problem:
     return None
 
 
-def check_sns_topic_arn(value: str, region: str) -> Problem:
+def check_sns_topic_arn(value: str, region: str | None) -> Problem:
+    """A topic ARN, in ``region`` when one is given (None: the region is not known yet)."""
     match = SNS_TOPIC_ARN_RE.match(value)
     if not match:
         return (
@@ -188,7 +204,7 @@ def check_sns_topic_arn(value: str, region: str) -> Problem:
             "use 'arn:aws:sns:<region>:<account>:<topic>' (the monitoring module's alarm topic), "
             "or 'ssm:/path' to resolve it per account and region",
         )
-    if match["region"] != region:
+    if region is not None and match["region"] != region:
         return (
             f"the topic is in {match['region']} but the alarms are in {region}",
             f"give the ARN of a topic in {region} (CloudWatch alarm actions must be in the alarm's region)",
@@ -215,7 +231,7 @@ def check_servable_storage_class(value: str) -> Problem:
 
 def check_request_units(value: int) -> Problem:
     """DynamoDB on-demand maximum read or write request units per second."""
-    if not 1 <= value <= MAX_REQUEST_UNITS:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REQUEST_UNITS:
         return (
             f"{value} is not from 1 to {MAX_REQUEST_UNITS:,}",
             "write a whole number of request units per second (the account's table-level quota, "
@@ -316,4 +332,61 @@ def check_cors_origin(value: str) -> Problem:
             f"CORS origin {value!r} is not 'scheme://host[:port]'",
             "write it without a path or trailing slash, e.g. 'https://tattoo.example.com'",
         )
+    return None
+
+
+def check_whole_number(value: object, lo: int, hi: int) -> Problem:
+    """A whole number (not a boolean) from ``lo`` to ``hi``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        return (
+            f"{value!r} is not a whole number from {lo} to {hi}",
+            f"write a whole number from {lo} to {hi}",
+        )
+    return None
+
+
+def check_choice(value: object, choices: tuple[str, ...]) -> Problem:
+    if value not in choices:
+        return (f"{value!r} is not allowed", f"use one of: {', '.join(choices)}")
+    return None
+
+
+def check_tag(key: object, value: object) -> Problem:
+    """A resource tag: a key of 1 to 128 characters not starting with ``aws:``, a value of 0 to 256."""
+    if not isinstance(key, str) or not isinstance(value, str) or not 1 <= len(key) <= 128 or len(value) > 256:
+        return ("tag keys and values must be strings (1-128 / 0-256 chars)", "quote the value")
+    if key.lower().startswith("aws:"):
+        return ("tag keys starting with 'aws:' are reserved", "rename the tag")
+    return None
+
+
+def check_attribute_name(value: object) -> Problem:
+    """A DynamoDB attribute name (e.g. the TTL attribute)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 255:
+        return (f"{value!r} is not an attribute name", "write a name of 1 to 255 characters")
+    return None
+
+
+def check_table_name(value: str) -> Problem:
+    if not TABLE_NAME_RE.match(value):
+        return (
+            f"table name {value!r} is not a DynamoDB table name",
+            "use 3 to 255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
+        )
+    return None
+
+
+def check_logical_id(value: str) -> Problem:
+    """A CloudFormation logical id (resources, parameters, conditions)."""
+    if not LOGICAL_ID_RE.match(value):
+        return (
+            f"logical id {value!r} is not alphanumeric",
+            "use letters and digits only (at most 255), e.g. 'ImagesBucket'",
+        )
+    return None
+
+
+def check_cors_method(value: str) -> Problem:
+    if value not in CORS_METHODS:
+        return (f"{value!r} is not a CORS method", f"use one of: {', '.join(CORS_METHODS)}")
     return None

@@ -14,7 +14,7 @@ from appstorage.build import main as build_main
 from appstorage.config import ConfigError, load_config, parse_config
 from appstorage.naming import Purpose, bucket_name_for_region
 from appstorage.validators import NAME_RE, check_bucket_name, check_name
-from tests.helpers import example_data, write_yaml
+from tests.helpers import config_from, example_data, write_yaml
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -197,6 +197,32 @@ def test_bundled_example_is_valid_and_immutable() -> None:
     assert (prod.primary_region, prod.replica_region, prod.replication) == ("us-east-1", "us-west-2", True)
     with pytest.raises(AttributeError):
         prod.replication = False  # type: ignore[misc]
+    # The maps are immutable too, and the model is hashable (a frozen dataclass of frozen values).
+    with pytest.raises(TypeError):
+        prod.parameters["KmsKeyArn"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        config.tags["owner"] = "me"  # type: ignore[index]
+    assert hash(config) == hash(load_config())
+    assert len({config.environments["dev"], config.environments["prod"], load_config().environments["prod"]}) == 2
+
+
+def test_settings_state_their_defaults_once() -> None:
+    """A section left out of the file gets the model's defaults: the reader passes only the keys a
+    file has, and a range is checked by the model's constructor with the loader's words."""
+    from appstorage.config import ImagesSettings, PropsError, TableSettings
+
+    data = example_data()
+    del data["environments"]["prod"]["table"], data["environments"]["prod"]["images"]
+    prod = config_from(data).environments["prod"]
+    assert (prod.table, prod.images) == (TableSettings(), ImagesSettings())
+    with pytest.raises(PropsError) as err:
+        TableSettings(pitr_recovery_period_days=0)
+    (error,) = err.value.errors
+    data["environments"]["prod"]["table"] = {"pitr_recovery_period_days": 0}
+    with pytest.raises(ConfigError) as loaded:
+        config_from(data)
+    (line,) = [e for e in loaded.value.errors if e.field.endswith("pitr_recovery_period_days")]
+    assert (line.field, line.problem, line.fix) == (f"{P}.table.{error.field}", error.problem, error.fix)
 
 
 # ------------------------------------------------------------------------ naming rules (hypothesis)

@@ -566,17 +566,13 @@ def test_builders_compose_into_someone_elses_template() -> None:
 
 
 @pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
-def test_builders_refuse_unservable_replica_storage_classes(storage_class: str) -> None:
-    """Objects built in code (not loaded from YAML) are checked at construction too."""
+def test_settings_built_in_code_refuse_unservable_replica_storage_classes(storage_class: str) -> None:
+    """Objects built in code (not loaded from YAML) are checked at construction too, with the
+    loader's words."""
     import dataclasses
 
-    from appstorage import build_replication_configuration
+    from appstorage.config import PropsError
 
-    env = CONFIG.environments["prod"]
-    bad = dataclasses.replace(
-        env, images=dataclasses.replace(env.images, replica_storage_class=storage_class)
-    )
-    with pytest.raises(
-        ValueError, match=r"images\.replica_storage_class: .*cannot be read until they are restored"
-    ):
-        build_replication_configuration(CONFIG, bad, Purpose.IMAGES)
+    images = CONFIG.environments["prod"].images
+    with pytest.raises(PropsError, match=r"replica_storage_class: .*cannot be read until they are restored"):
+        dataclasses.replace(images, replica_storage_class=storage_class)

@@ -1,0 +1,242 @@
+"""The configuration model: immutable, hashable objects, each checked at construction.
+
+Every default is the dataclass field's (the YAML reader passes only the keys a file has), and
+every rule on a value is checked in ``__post_init__`` with the validators of
+:mod:`appstorage.validators`: an object built in code is refused with the same problem and fix
+as the same value in a file (:class:`appstorage.errors.PropsError`; the reader reports it as a
+:class:`appstorage.errors.ConfigError` naming the file and the field). Maps are
+:class:`appstorage.frozen.FrozenMap`, lists are tuples. Nothing here talks to AWS or imports
+troposphere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import validators as v
+from .deployment import (
+    AutoDeployment,
+    Deployment,
+    OperationPreferences,
+    ParameterOverride,
+    environment_problems,
+)
+from .errors import ConfigError, FieldError, Problems
+from .frozen import FrozenMap
+from .inputs import ParameterValue, TemplateKind, parameter_problems
+from .naming import Purpose, bucket_name_for_region, table_name
+
+__all__ = [
+    "IMAGE_TIERS",
+    "AutoDeployment",
+    "Config",
+    "ConfigError",
+    "Deployment",
+    "Environment",
+    "FieldError",
+    "ImagesSettings",
+    "MonitoringSettings",
+    "OperationPreferences",
+    "ParameterOverride",
+    "ParameterValue",
+    "TableSettings",
+]
+
+#: The images buckets' lifecycle tiers (current and noncurrent versions): (storage class, days).
+#: Every class must stay servable by CloudFront: Glacier Instant Retrieval, not GLACIER.
+IMAGE_TIERS = (("STANDARD_IA", 30), ("GLACIER_IR", 90))
+#: Point-in-time recovery periods DynamoDB accepts, in days.
+PITR_DAYS = (1, 35)
+#: Noncurrent image versions expire after the last tier (GLACIER_IR bills 90 days at least).
+NONCURRENT_EXPIRATION_DAYS = (IMAGE_TIERS[-1][1] + 1, 36_500)
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """DynamoDB table options. Defaults: PITR for 35 days, no TTL, no contributor insights, no
+    maximum on-demand throughput (``max_*_request_units``: a runaway-cost guard, per second)."""
+
+    pitr_recovery_period_days: int = 35
+    ttl_attribute: str | None = None
+    contributor_insights: bool = False
+    max_read_request_units: int | None = None
+    max_write_request_units: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = Problems()
+        problems.add(
+            "pitr_recovery_period_days", v.check_whole_number(self.pitr_recovery_period_days, *PITR_DAYS)
+        )
+        if self.ttl_attribute is not None:
+            problems.add("ttl_attribute", v.check_attribute_name(self.ttl_attribute))
+        for name in ("max_read_request_units", "max_write_request_units"):
+            if getattr(self, name) is not None:
+                problems.add(name, v.check_request_units(getattr(self, name)))
+        problems.raise_for(self)
+
+
+@dataclass(frozen=True)
+class ImagesSettings:
+    """Images bucket options. The replica storage class must be one CloudFront can serve
+    (:data:`appstorage.validators.SERVABLE_STORAGE_CLASSES`)."""
+
+    noncurrent_expiration_days: int = 365
+    replica_storage_class: str = "STANDARD_IA"
+
+    def __post_init__(self) -> None:
+        problems = Problems()
+        problems.add(
+            "noncurrent_expiration_days",
+            v.check_whole_number(self.noncurrent_expiration_days, *NONCURRENT_EXPIRATION_DAYS),
+        )
+        problems.add("replica_storage_class", v.check_servable_storage_class(self.replica_storage_class))
+        problems.raise_for(self)
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """CloudWatch options. ``request_metrics``: S3 request metrics (request and error rates,
+    1-minute, billed per metric) on the four buckets; the alarms are always in the templates."""
+
+    request_metrics: bool = True
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment (dev, staging, prod, ...): two templates, two stack sets."""
+
+    name: str
+    primary_region: str
+    replica_region: str
+    parameters: Mapping[str, ParameterValue]
+    replication: bool = False
+    deletion_protection: bool = True
+    website: bool = False
+    cors_allowed_origins: tuple[str, ...] = ()
+    table: TableSettings = TableSettings()
+    images: ImagesSettings = ImagesSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    deployment: Deployment = field(default_factory=Deployment)
+    tags: Mapping[str, str] = FrozenMap()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", FrozenMap(self.parameters))
+        object.__setattr__(self, "tags", FrozenMap(self.tags))
+        object.__setattr__(self, "cors_allowed_origins", tuple(self.cors_allowed_origins))
+        problems = Problems()
+        problems.add("name", v.check_name(self.name, "environment name"))
+        regions: dict[TemplateKind, str] = {}
+        kinds: tuple[tuple[TemplateKind, str], ...] = (
+            ("primary", self.primary_region),
+            ("replica", self.replica_region),
+        )
+        for kind, region in kinds:
+            if not problems.add(f"{kind}_region", v.check_region(region)):
+                regions[kind] = region
+        if len(regions) == 2:
+            primary, replica = regions["primary"], regions["replica"]
+            if self.replication and primary == replica:
+                problems.add(
+                    "replica_region",
+                    (
+                        f"replication is on but both regions are {primary}",
+                        "choose a different replica_region (cross-region replication needs two regions)",
+                    ),
+                )
+            elif v.partition_of(primary) != v.partition_of(replica):
+                problems.add(
+                    "replica_region",
+                    (
+                        f"{primary} and {replica} are in different AWS partitions",
+                        "choose two regions of the same partition",
+                    ),
+                )
+        for i, origin in enumerate(self.cors_allowed_origins):
+            problems.add(f"cors_allowed_origins[{i}]", v.check_cors_origin(origin))
+        for key, value in self.tags.items():
+            problems.add(f"tags.{key}", v.check_tag(key, value))
+        base = parameter_problems(
+            self.parameters, regions.get("primary"), regions.get("replica"), self.replication
+        )
+        problems.extend(base, "parameters")
+        valid_base = self.parameters if not base and len(regions) == 2 else None
+        problems.extend(
+            environment_problems(self.deployment, valid_base, regions, self.replication), "deployment"
+        )
+        problems.raise_for(self)
+
+
+def name_problems(prefix: str, env: Environment) -> list[FieldError]:
+    """Whether every physical name of ``env`` fits its service's rules with ``prefix`` (fields are
+    relative to the environment): the longest bucket name in any account, and the table name."""
+    problems = Problems()
+    for purpose in Purpose:
+        region = env.replica_region if purpose.is_backup else env.primary_region
+        problem = v.check_bucket_name(bucket_name_for_region(prefix, env.name, purpose, "1" * 12, region))
+        if problem:
+            problems.add(
+                "",
+                (
+                    f"the {purpose.value} bucket name would be too long or invalid: {problem[0]}",
+                    "set a shorter top-level 'name_prefix' or a shorter environment name",
+                ),
+            )
+            break
+    if len(table_name(prefix, env.name)) > 255:
+        problems.add("", ("the table name would exceed 255 characters", "set a shorter 'name_prefix'"))
+    return problems.errors
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration file."""
+
+    project: str
+    environments: Mapping[str, Environment]
+    name_prefix: str | None = None
+    tags: Mapping[str, str] = FrozenMap()
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "environments", FrozenMap(self.environments))
+        object.__setattr__(self, "tags", FrozenMap(self.tags))
+        problems = Problems()
+        valid_prefix = not problems.add("project", v.check_name(self.project, "project"))
+        if self.name_prefix is not None:
+            valid_prefix = not problems.add("name_prefix", v.check_name(self.name_prefix, "name_prefix"))
+        for key, value in self.tags.items():
+            problems.add(f"tags.{key}", v.check_tag(key, value))
+        for key, env in self.environments.items():
+            if key != env.name:
+                problems.add(
+                    f"environments.{key}",
+                    (
+                        f"the key {key!r} is not the environment's name {env.name!r}",
+                        "use its name as the key",
+                    ),
+                )
+            if valid_prefix:
+                problems.extend(name_problems(self.prefix, env), f"environments.{key}")
+        problems.raise_for(self)
+
+    @property
+    def prefix(self) -> str:
+        """The prefix of every physical name: ``name_prefix`` if set, else ``project``."""
+        return self.name_prefix or self.project
+
+    def environment(self, name: str) -> Environment:
+        """The named environment, or a :class:`ConfigError` listing the ones that exist."""
+        try:
+            return self.environments[name]
+        except KeyError:
+            raise ConfigError(
+                self.source,
+                [
+                    FieldError(
+                        f"environments.{name}",
+                        f"there is no environment {name!r}",
+                        f"use one of: {', '.join(self.environments)}",
+                    )
+                ],
+            ) from None
