@@ -630,7 +630,7 @@ def _query(
     limit: int | None = None,
     exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
 ) -> QueryInput:
-    if not isinstance(table_name, str) or not TABLE_NAME_RE.match(table_name):
+    if not isinstance(table_name, str) or not TABLE_NAME_RE.fullmatch(table_name):
         raise InvalidKeyError(
             "table_name",
             table_name,

@@ -139,7 +139,7 @@ def partition_of(region: str) -> str:
 
 
 def check_name(value: str, what: str) -> Problem:
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         return (
             f"{what} {value!r} is not a valid name",
             "use lowercase letters, digits and single hyphens, starting with a letter "
@@ -160,7 +160,7 @@ def check_region(value: str) -> Problem:
 
 
 def check_account_id(value: str) -> Problem:
-    if not ACCOUNT_RE.match(value):
+    if not ACCOUNT_RE.fullmatch(value):
         return (
             f"account id {value!r} is not 12 digits",
             "write the account id as a quoted string of exactly 12 digits, "
@@ -170,7 +170,7 @@ def check_account_id(value: str) -> Problem:
 
 
 def check_organizational_unit(value: str) -> Problem:
-    if not OU_RE.match(value):
+    if not OU_RE.fullmatch(value):
         return (
             f"{value!r} is not an organizational unit or root id",
             "use an id such as 'ou-ab12-cd34ef56' or a root id such as 'r-ab12'",
@@ -180,7 +180,7 @@ def check_organizational_unit(value: str) -> Problem:
 
 def check_kms_key_arn(value: str, region: str | None) -> Problem:
     """A key ARN, in ``region`` when one is given (None: the region is not known yet)."""
-    match = KMS_KEY_ARN_RE.match(value)
+    match = KMS_KEY_ARN_RE.fullmatch(value)
     if not match:
         return (
             f"{value!r} is not a KMS key ARN",
@@ -197,7 +197,7 @@ def check_kms_key_arn(value: str, region: str | None) -> Problem:
 
 def check_sns_topic_arn(value: str, region: str | None) -> Problem:
     """A topic ARN, in ``region`` when one is given (None: the region is not known yet)."""
-    match = SNS_TOPIC_ARN_RE.match(value)
+    match = SNS_TOPIC_ARN_RE.fullmatch(value)
     if not match:
         return (
             f"{value!r} is not an SNS topic ARN",
@@ -247,7 +247,7 @@ def check_bucket_name(value: str) -> Problem:
             f"bucket name {value!r} is {len(value)} characters; S3 allows 3 to 63",
             "shorten the project or environment name, or set a shorter 'name_prefix'",
         )
-    if not BUCKET_RE.match(value):
+    if not BUCKET_RE.fullmatch(value):
         return (
             f"bucket name {value!r} breaks S3 naming rules",
             "use lowercase letters, digits and hyphens, starting and ending with a letter "
@@ -275,7 +275,7 @@ def check_access_logs_bucket(value: str) -> Problem:
 
 
 def check_cloudfront_distribution_arn(value: str) -> Problem:
-    if not CLOUDFRONT_ARN_RE.match(value):
+    if not CLOUDFRONT_ARN_RE.fullmatch(value):
         return (
             f"{value!r} is not a CloudFront distribution ARN",
             "use 'arn:aws:cloudfront::<account>:distribution/<ID>' or 'ssm:/path'",
@@ -284,7 +284,7 @@ def check_cloudfront_distribution_arn(value: str) -> Problem:
 
 
 def check_vpc_endpoint_id(value: str) -> Problem:
-    if not VPCE_RE.match(value):
+    if not VPCE_RE.fullmatch(value):
         return (
             f"{value!r} is not a VPC endpoint id",
             "use an id such as 'vpce-0123456789abcdef0' or 'ssm:/path'",
@@ -293,7 +293,7 @@ def check_vpc_endpoint_id(value: str) -> Problem:
 
 
 def check_iam_role_arn(value: str) -> Problem:
-    if not IAM_ROLE_ARN_RE.match(value):
+    if not IAM_ROLE_ARN_RE.fullmatch(value):
         return (
             f"{value!r} is not an IAM role ARN",
             "use 'arn:aws:iam::<account>:role/<name>'",
@@ -302,7 +302,7 @@ def check_iam_role_arn(value: str) -> Problem:
 
 
 def check_iam_role_name(value: str) -> Problem:
-    if not IAM_ROLE_NAME_RE.match(value):
+    if not IAM_ROLE_NAME_RE.fullmatch(value):
         return (
             f"{value!r} is not an IAM role name",
             "use 1 to 64 characters from letters, digits and '+=,.@_-'",
@@ -311,7 +311,7 @@ def check_iam_role_name(value: str) -> Problem:
 
 
 def check_ssm_path(value: str) -> Problem:
-    if not SSM_PATH_RE.match(value) or "//" in value or len(value) > 2048:
+    if not SSM_PATH_RE.fullmatch(value) or "//" in value or len(value) > 2048:
         return (
             f"'ssm:{value}' is not a valid SSM parameter path",
             "write 'ssm:/a/b/c' with letters, digits and '_.-/' only",
@@ -327,7 +327,7 @@ def check_cors_origin(value: str) -> Problem:
             "'*' would let any web site read and upload objects",
             "list the exact origins, e.g. 'https://tattoo.example.com'",
         )
-    if not ORIGIN_RE.match(value):
+    if not ORIGIN_RE.fullmatch(value):
         return (
             f"CORS origin {value!r} is not 'scheme://host[:port]'",
             "write it without a path or trailing slash, e.g. 'https://tattoo.example.com'",
@@ -368,7 +368,7 @@ def check_attribute_name(value: object) -> Problem:
 
 
 def check_table_name(value: str) -> Problem:
-    if not TABLE_NAME_RE.match(value):
+    if not TABLE_NAME_RE.fullmatch(value):
         return (
             f"table name {value!r} is not a DynamoDB table name",
             "use 3 to 255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
@@ -378,7 +378,7 @@ def check_table_name(value: str) -> Problem:
 
 def check_logical_id(value: str) -> Problem:
     """A CloudFormation logical id (resources, parameters, conditions)."""
-    if not LOGICAL_ID_RE.match(value):
+    if not LOGICAL_ID_RE.fullmatch(value):
         return (
             f"logical id {value!r} is not alphanumeric",
             "use letters and digits only (at most 255), e.g. 'ImagesBucket'",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -231,14 +232,32 @@ names = st.from_regex(NAME_RE, fullmatch=True).filter(lambda s: len(s) <= 40)
 regions = st.sampled_from(["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2", "ca-central-1"])
 
 
-@given(names)
-def test_valid_names_pass_the_name_check(name: str) -> None:
-    assert check_name(name, "project") is None
-    assert not name.endswith("-") and "--" not in name and name[0].isalpha()
+def follows_the_naming_rule(name: str) -> bool:
+    """The rule as the README states it, written without the validator's regex: lowercase
+    letters, digits and single hyphens, starting with a letter and not ending with a hyphen."""
+    allowed = set(string.ascii_lowercase + string.digits + "-")
+    return (
+        bool(name)
+        and name[0] in string.ascii_lowercase
+        and set(name) <= allowed
+        and not name.endswith("-")
+        and "--" not in name
+    )
 
 
-@given(st.text(min_size=1, max_size=30).filter(lambda s: not NAME_RE.match(s)))
-def test_invalid_names_are_rejected(name: str) -> None:
+@given(st.text(alphabet=string.ascii_letters + string.digits + "-_. \n", max_size=12))
+def test_the_name_check_follows_the_documented_rule(name: str) -> None:
+    assert (check_name(name, "project") is None) == follows_the_naming_rule(name), repr(name)
+
+
+@pytest.mark.parametrize("name", ["tattoo-directory", "a", "a1-b2", "x9"])
+def test_names_following_the_rule_pass(name: str) -> None:
+    assert follows_the_naming_rule(name) and check_name(name, "project") is None
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "Tattoo", "a--b", "ab-", "-ab", "a_b", "a.b", "ab\n"])
+def test_names_breaking_the_rule_are_rejected(name: str) -> None:
+    assert not follows_the_naming_rule(name)
     assert check_name(name, "project") is not None
 
 
