@@ -302,6 +302,13 @@ def test_the_checks_and_rendering_load_neither_boto3_nor_the_cli(module: str) ->
     assert result.stdout.strip() == "[]"
 
 
+def test_the_reader_does_not_import_the_cli() -> None:
+    """No import cycle: the CLI imports dr-check, dr-check does not import the CLI."""
+    code = "import sys, stacksets.drcheck.reader; print('stacksets.cli' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "False"
+
+
 # --------------------------------------------------------------------------- one account
 
 

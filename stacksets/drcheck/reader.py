@@ -19,24 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from botocore.parsers import ResponseParserError
 
 from appstorage.config import Config, Environment
 from appstorage.naming import stack_set_name, table_name
 
-from ..cli import CREDENTIAL_ERRORS
-from ..execute import ACCESS_DENIED, unreadable_reason
-from ..observe import error_code, observe_stack_set
+from ..awserrors import ACCESS_DENIED, CREDENTIAL_ERRORS, NETWORK_ERRORS, error_code, unreadable_reason
+from ..observe import observe_stack_set
 from ..session import ClientFactory
 from .checks import (
     NOT_READY,
@@ -56,7 +46,6 @@ __all__ = ["AccountReader", "dr_check", "read_error", "target_accounts"]
 #: Error codes meaning "this table or bucket does not exist".
 _TABLE_MISSING = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
 _BUCKET_MISSING = frozenset({"NoSuchBucket", "404", "NotFound"})
-_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError, ReadTimeoutError)
 
 
 class _RoleRefused(Exception):
@@ -80,7 +69,7 @@ def read_error(exc: Exception, resource: str = "") -> str:
             return "no replication configuration"
         verb = "refused" if code in ACCESS_DENIED or code == "UnauthorizedOperation" else "failed"
         return f"not read: {exc.operation_name} {verb} ({code}{': ' + message if message else ''})"
-    if isinstance(exc, _UNREACHABLE):
+    if isinstance(exc, NETWORK_ERRORS):
         return f"not read: endpoint not reachable ({exc})"
     if isinstance(exc, ResponseParserError):  # not a BotoCoreError: e.g. an HTML error page
         return f"not read: the endpoint's answer could not be parsed ({str(exc).splitlines()[0]})"
@@ -118,7 +107,7 @@ class AccountReader:
                 raise
             except (BotoCoreError, ResponseParserError) as exc:
                 reason = read_error(exc, resource)
-                if isinstance(exc, _UNREACHABLE):
+                if isinstance(exc, NETWORK_ERRORS):
                     unreachable[region] = reason
                 return Read(error=reason)
             response.pop("ResponseMetadata", None)
