@@ -6,13 +6,13 @@ validated YAML configuration. See the README for the configuration reference.
 
 from __future__ import annotations
 
-from .buckets import build_bucket, build_bucket_policy
+from .adapter import build_bucket, build_bucket_policy, build_table
+from .buckets import bucket_policy, hardened_bucket
 from .config import Config, ConfigError, Environment, load_config, parse_config
 from .naming import Purpose, bucket_name, export_name, stack_set_name, table_name
 from .parameters import build_conditions, build_parameters
 from .render import to_json, to_yaml
 from .replication import build_replication_configuration, build_replication_role
-from .table import build_table
 from .templates import (
     EnvironmentTemplates,
     build_environment,
@@ -30,6 +30,7 @@ __all__ = [
     "Purpose",
     "__version__",
     "bucket_name",
+    "bucket_policy",
     "build_bucket",
     "build_bucket_policy",
     "build_conditions",
@@ -41,6 +42,7 @@ __all__ = [
     "build_replication_role",
     "build_table",
     "export_name",
+    "hardened_bucket",
     "load_config",
     "parse_config",
     "stack_set_name",

@@ -1,17 +1,17 @@
-"""The four S3 buckets and their policies.
+"""Hardened S3 buckets and their policies, built from props (:mod:`appstorage.props`).
 
-Every bucket: SSE-KMS with the region's customer-managed key and an S3 Bucket Key, all
-four public access block flags, BucketOwnerEnforced, versioning, access logging to the
-region's log bucket, SSE-C blocked, S3 request metrics (configurable), Retain policies.
-Frontend buckets hold the SPA build (CloudFront does the SPA routing); images buckets hold
-portfolio images with storage-class tiering into classes CloudFront can still serve.
+Every bucket: SSE-KMS with a customer-managed key and an S3 Bucket Key, SSE-C blocked, all
+four public access block flags, BucketOwnerEnforced, versioning, access logging, a lifecycle
+that expires noncurrent versions and aborts incomplete uploads; request metrics, CORS, website
+hosting, replication and Retain policies as the props say. Every policy: TLS 1.2 or later only,
+uploads only under the bucket's key; CloudFront reads and VPC endpoint access only when asked.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub
+from troposphere import GetAtt, Ref, Sub, Tags
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     BlockedEncryptionTypes,
@@ -30,15 +30,13 @@ from troposphere.s3 import (
     OwnershipControls,
     OwnershipControlsRule,
     PublicAccessBlockConfiguration,
-    ReplicationConfiguration,
     ServerSideEncryptionByDefault,
     ServerSideEncryptionRule,
     VersioningConfiguration,
     WebsiteConfiguration,
 )
 
-from .model import Config, Environment
-from .naming import Purpose, access_log_prefix, bucket_name
+from .errors import FieldError, PropsError
 from .policies import (
     allow_cloudfront_read,
     allow_vpc_endpoint_access,
@@ -50,35 +48,27 @@ from .policies import (
     deny_other_kms_key,
     deny_outdated_tls,
 )
-from .tags import tags
-from .validators import check_servable_storage_class
+from .props import BucketPolicyProps, BucketProps, CorsRule, Expr, Lifecycle, checked_logical_id, retention
 
 __all__ = [
-    "IMAGE_TIERS",
+    "ABORT_INCOMPLETE_UPLOADS_DAYS",
     "REQUEST_METRICS_ID",
     "SPA_ERROR_DOCUMENT",
     "SPA_INDEX_DOCUMENT",
-    "build_bucket",
-    "build_bucket_policy",
-    "cors_rules",
-    "lifecycle_rules",
-    "servable",
+    "bucket_policy",
+    "hardened_bucket",
 ]
 
 SPA_INDEX_DOCUMENT = "index.html"
 #: SPA routing: CloudFront maps 403/404 to the index document, so the error document is it too.
 SPA_ERROR_DOCUMENT = "index.html"
-
-IMAGE_UPLOAD_HEADERS = ["Content-Type", "Content-MD5", "Content-Length", "x-amz-*"]
-
-#: Images (current and noncurrent versions): (storage class, days). Every class must stay
-#: servable by CloudFront (checked at construction): Glacier Instant Retrieval, not GLACIER.
-IMAGE_TIERS = (("STANDARD_IA", 30), ("GLACIER_IR", 90))
 #: The request-metrics filter id: the whole bucket (CloudWatch dimension FilterId).
 REQUEST_METRICS_ID = "EntireBucket"
+#: Incomplete multipart uploads are aborted (and their parts deleted) after this many days.
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
 
-def encryption(kms_key: Any) -> BucketEncryption:
+def _encryption(kms_key: Expr) -> BucketEncryption:
     """SSE-KMS with the customer-managed key and an S3 Bucket Key; SSE-C blocked explicitly (S3's
     default since April 2026 for new buckets, but not in every region nor for existing ones)."""
     return BucketEncryption(
@@ -94,142 +84,132 @@ def encryption(kms_key: Any) -> BucketEncryption:
     )
 
 
-def block_all_public_access() -> PublicAccessBlockConfiguration:
+def _block_all_public_access() -> PublicAccessBlockConfiguration:
     return PublicAccessBlockConfiguration(
         BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
     )
 
 
-def cors_rules(env: Environment, purpose: Purpose) -> CorsConfiguration | None:
-    """GET/HEAD from the configured origins; the primary images bucket also takes pre-signed PUTs."""
-    if not env.cors_allowed_origins:
-        return None
-    rule: dict[str, Any] = {
-        "Id": f"{purpose.value}-cors",
-        "AllowedMethods": ["GET", "HEAD"],
-        "AllowedOrigins": list(env.cors_allowed_origins),
-        "MaxAge": 3000,
+def _cors(rule: CorsRule) -> CorsConfiguration:
+    props: dict[str, Any] = {
+        "AllowedMethods": list(rule.methods),
+        "AllowedOrigins": list(rule.origins),
+        "MaxAge": rule.max_age_seconds,
     }
-    if purpose is Purpose.IMAGES:
-        rule["AllowedMethods"] = ["GET", "HEAD", "PUT"]
-        rule["AllowedHeaders"] = IMAGE_UPLOAD_HEADERS
-    if purpose in (Purpose.IMAGES, Purpose.IMAGES_BACKUP):
-        rule["ExposedHeaders"] = ["ETag"]
-    return CorsConfiguration(CorsRules=[CorsRules(**rule)])
+    if rule.rule_id is not None:
+        props["Id"] = rule.rule_id
+    if rule.allowed_headers:
+        props["AllowedHeaders"] = list(rule.allowed_headers)
+    if rule.exposed_headers:
+        props["ExposedHeaders"] = list(rule.exposed_headers)
+    return CorsConfiguration(CorsRules=[CorsRules(**props)])
 
 
-def abort_incomplete_uploads() -> LifecycleRule:
-    return LifecycleRule(
+def _lifecycle(lifecycle: Lifecycle) -> LifecycleConfiguration:
+    rule: dict[str, Any] = {
+        "Id": lifecycle.rule_id,
+        "Status": "Enabled",
+        "NoncurrentVersionExpiration": NoncurrentVersionExpiration(
+            NoncurrentDays=lifecycle.noncurrent_expiration_days
+        ),
+    }
+    if lifecycle.tiers:
+        rule["Transitions"] = [
+            LifecycleRuleTransition(StorageClass=cls, TransitionInDays=days) for cls, days in lifecycle.tiers
+        ]
+        rule["NoncurrentVersionTransitions"] = [
+            NoncurrentVersionTransition(StorageClass=cls, TransitionInDays=days)
+            for cls, days in lifecycle.tiers
+        ]
+    abort = LifecycleRule(
         Id="abort-incomplete-multipart-uploads",
         Status="Enabled",
-        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
-    )
-
-
-def servable(storage_class: str, where: str) -> str:
-    """``storage_class`` if CloudFront can serve objects stored in it, else ValueError naming
-    ``where`` it was asked for, the reason and the fix (builders check at construction, the
-    configuration loader checks on load)."""
-    problem = check_servable_storage_class(storage_class)
-    if problem is not None:
-        raise ValueError(f"{where}: {problem[0]}. Fix: {problem[1]}.")
-    return storage_class
-
-
-def lifecycle_rules(env: Environment, purpose: Purpose) -> LifecycleConfiguration:
-    """Frontend: old deployment artifacts expire after 30 days. Images: STANDARD_IA at 30 days,
-    GLACIER_IR at 90 (:data:`IMAGE_TIERS`, all servable by CloudFront), noncurrent versions
-    likewise and expired after the configured period."""
-    if purpose in (Purpose.FRONTEND, Purpose.FRONTEND_BACKUP):
-        versions = LifecycleRule(
-            Id="expire-old-deployments",
-            Status="Enabled",
-            NoncurrentVersionExpiration=NoncurrentVersionExpiration(NoncurrentDays=30),
-        )
-        return LifecycleConfiguration(Rules=[versions, abort_incomplete_uploads()])
-    tiering = LifecycleRule(
-        Id="tier-images",
-        Status="Enabled",
-        Transitions=[
-            LifecycleRuleTransition(StorageClass=servable(cls, "images lifecycle"), TransitionInDays=days)
-            for cls, days in IMAGE_TIERS
-        ],
-        NoncurrentVersionTransitions=[
-            NoncurrentVersionTransition(StorageClass=servable(cls, "images lifecycle"), TransitionInDays=days)
-            for cls, days in IMAGE_TIERS
-        ],
-        NoncurrentVersionExpiration=NoncurrentVersionExpiration(
-            NoncurrentDays=env.images.noncurrent_expiration_days
+        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(
+            DaysAfterInitiation=ABORT_INCOMPLETE_UPLOADS_DAYS
         ),
     )
-    return LifecycleConfiguration(Rules=[tiering, abort_incomplete_uploads()])
+    return LifecycleConfiguration(Rules=[LifecycleRule(**rule), abort])
 
 
-def build_bucket(
-    config: Config,
-    env: Environment,
-    purpose: Purpose,
-    *,
-    kms_key: Any = None,
-    access_logs_bucket: Any = None,
-    replication: ReplicationConfiguration | None = None,
-) -> Bucket:
-    """One hardened bucket. ``kms_key`` and ``access_logs_bucket`` default to the ``KmsKeyArn``
-    and ``AccessLogsBucketName`` parameters; ``replication`` is set on primary buckets when
-    cross-region replication is on (see :mod:`appstorage.replication`)."""
-    props: dict[str, Any] = {
-        "BucketName": bucket_name(config.prefix, env.name, purpose),
-        "BucketEncryption": encryption(kms_key if kms_key is not None else Ref("KmsKeyArn")),
-        "PublicAccessBlockConfiguration": block_all_public_access(),
+def hardened_bucket(logical_id: str, props: BucketProps) -> Bucket:
+    """One hardened ``AWS::S3::Bucket`` named ``logical_id`` in the template, as ``props`` say
+    (see :class:`appstorage.props.BucketProps` for what is always there and each default)."""
+    checked_logical_id(logical_id, "hardened_bucket")
+    resource: dict[str, Any] = {
+        "BucketEncryption": _encryption(props.kms_key),
+        "PublicAccessBlockConfiguration": _block_all_public_access(),
         "OwnershipControls": OwnershipControls(
             Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
         ),
         "VersioningConfiguration": VersioningConfiguration(Status="Enabled"),
         "LoggingConfiguration": LoggingConfiguration(
-            DestinationBucketName=access_logs_bucket
-            if access_logs_bucket is not None
-            else Ref("AccessLogsBucketName"),
-            LogFilePrefix=access_log_prefix(config.prefix, env.name, purpose),
+            DestinationBucketName=props.access_logs_bucket,
+            LogFilePrefix=props.log_prefix if props.log_prefix is not None else f"s3/{logical_id}/",
         ),
-        "LifecycleConfiguration": lifecycle_rules(env, purpose),
-        "Tags": tags(config, env),
+        "LifecycleConfiguration": _lifecycle(props.lifecycle),
     }
-    cors = cors_rules(env, purpose)
-    if cors is not None:
-        props["CorsConfiguration"] = cors
-    if env.website and purpose in (Purpose.FRONTEND, Purpose.FRONTEND_BACKUP):
-        props["WebsiteConfiguration"] = WebsiteConfiguration(
+    if props.name is not None:
+        resource["BucketName"] = props.name
+    if props.tags:
+        resource["Tags"] = Tags(**dict(sorted(props.tags.items())))
+    if props.cors is not None:
+        resource["CorsConfiguration"] = _cors(props.cors)
+    if props.website:
+        resource["WebsiteConfiguration"] = WebsiteConfiguration(
             IndexDocument=SPA_INDEX_DOCUMENT, ErrorDocument=SPA_ERROR_DOCUMENT
         )
-    if env.monitoring.request_metrics:
-        props["MetricsConfigurations"] = [MetricsConfiguration(Id=REQUEST_METRICS_ID)]
-    if replication is not None:
-        props["ReplicationConfiguration"] = replication
-    return Bucket(
-        purpose.logical_id,
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-        **props,
-    )
+    if props.request_metrics:
+        resource["MetricsConfigurations"] = [MetricsConfiguration(Id=REQUEST_METRICS_ID)]
+    if props.replication is not None:
+        resource["ReplicationConfiguration"] = props.replication
+    return Bucket(logical_id, **retention(props.retain), **resource)
 
 
-def build_bucket_policy(bucket: Bucket, purpose: Purpose, *, kms_key: Any = None) -> BucketPolicy:
-    """TLS only (1.2+); uploads only under the bucket's key (``kms_key``, default the ``KmsKeyArn``
-    parameter), never another SSE type or SSE-C; CloudFront OAC reads; for images buckets access
-    through the VPC endpoint when one is given."""
+def _default_key(bucket: Bucket) -> Expr:
+    """The KMS key of the bucket's default encryption."""
+    try:
+        rule = bucket.BucketEncryption.ServerSideEncryptionConfiguration[0]
+        key: Expr = rule.ServerSideEncryptionByDefault.KMSMasterKeyID
+    except (AttributeError, IndexError, KeyError):
+        raise PropsError(
+            "bucket_policy",
+            [
+                FieldError(
+                    "kms_key",
+                    f"the bucket {bucket.title} has no default KMS key to take",
+                    "pass BucketPolicyProps(kms_key=...), or build the bucket with hardened_bucket",
+                )
+            ],
+        ) from None
+    return key
+
+
+def bucket_policy(bucket: Bucket, props: BucketPolicyProps | None = None) -> BucketPolicy:
+    """The ``AWS::S3::BucketPolicy`` ``{bucket's logical id}Policy`` of a hardened bucket: TLS only
+    (1.2+); uploads only under the bucket's key (``props.kms_key``, default the bucket's), never
+    another SSE type or SSE-C; and only what ``props`` add (see
+    :class:`appstorage.props.BucketPolicyProps`): CloudFront reads, VPC endpoint access."""
+    props = props if props is not None else BucketPolicyProps()
     bucket_arn = GetAtt(bucket, "Arn")
     objects_arn = Sub(f"${{{bucket.title}.Arn}}/*")
     statements = [
         deny_insecure_transport(bucket_arn, objects_arn),
         deny_outdated_tls(bucket_arn, objects_arn),
-        deny_other_kms_key(objects_arn, kms_key if kms_key is not None else Ref("KmsKeyArn")),
+        deny_other_kms_key(objects_arn, props.kms_key if props.kms_key is not None else _default_key(bucket)),
         deny_kms_without_key_arn(objects_arn),
         deny_other_encryption_type(objects_arn),
         deny_customer_provided_keys(objects_arn),
-        allow_cloudfront_read(objects_arn),
     ]
-    if purpose in (Purpose.IMAGES, Purpose.IMAGES_BACKUP):
-        statements.append(allow_vpc_endpoint_access(bucket_arn, objects_arn))
+    if props.cloudfront_distribution is not None:
+        statements.append(
+            allow_cloudfront_read(objects_arn, props.cloudfront_distribution, props.cloudfront_condition)
+        )
+    if props.vpc_endpoint is not None:
+        statements.append(
+            allow_vpc_endpoint_access(
+                bucket_arn, objects_arn, props.vpc_endpoint, props.vpc_endpoint_condition
+            )
+        )
     return BucketPolicy(
         f"{bucket.title}Policy",
         Bucket=Ref(bucket),

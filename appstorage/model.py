@@ -29,6 +29,7 @@ from .naming import Purpose, bucket_name_for_region, table_name
 
 __all__ = [
     "IMAGE_TIERS",
+    "MAX_LIFECYCLE_DAYS",
     "AutoDeployment",
     "Config",
     "ConfigError",
@@ -48,8 +49,10 @@ __all__ = [
 IMAGE_TIERS = (("STANDARD_IA", 30), ("GLACIER_IR", 90))
 #: Point-in-time recovery periods DynamoDB accepts, in days.
 PITR_DAYS = (1, 35)
+#: The longest period a lifecycle rule takes here, in days (100 years).
+MAX_LIFECYCLE_DAYS = 36_500
 #: Noncurrent image versions expire after the last tier (GLACIER_IR bills 90 days at least).
-NONCURRENT_EXPIRATION_DAYS = (IMAGE_TIERS[-1][1] + 1, 36_500)
+NONCURRENT_EXPIRATION_DAYS = (IMAGE_TIERS[-1][1] + 1, MAX_LIFECYCLE_DAYS)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ from .inputs import (
     template_parameter_names,
 )
 from .model import Environment
-from .policies import CLOUDFRONT_CONDITION, VPC_ENDPOINT_CONDITION
 
 __all__ = [
+    "CLOUDFRONT_CONDITION",
+    "VPC_ENDPOINT_CONDITION",
     "ParameterSpec",
     "build_conditions",
     "build_parameters",
@@ -35,6 +36,10 @@ __all__ = [
     "resolved_override_values",
     "resolved_parameter_values",
 ]
+
+#: Template conditions: the optional CloudFront distribution and VPC endpoint are given.
+CLOUDFRONT_CONDITION = "HasCloudFrontDistribution"
+VPC_ENDPOINT_CONDITION = "HasS3VpcEndpoint"
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,9 @@ from awacs.aws import (
     StringNotEqualsIfExists,
 )
 from awacs.sts import AssumeRole
-from troposphere import AccountId, If, NoValue, Ref, Sub
+from troposphere import AccountId, If, NoValue, Sub
 
 __all__ = [
-    "CLOUDFRONT_CONDITION",
-    "VPC_ENDPOINT_CONDITION",
     "ConditionalStatement",
     "allow_cloudfront_read",
     "allow_vpc_endpoint_access",
@@ -50,10 +48,6 @@ __all__ = [
     "replication_trust_policy",
     "replication_write_destinations",
 ]
-
-#: Template conditions the bucket policies use for the optional parameters.
-CLOUDFRONT_CONDITION = "HasCloudFrontDistribution"
-VPC_ENDPOINT_CONDITION = "HasS3VpcEndpoint"
 
 Expr = Any  # a string or a troposphere intrinsic function
 
@@ -162,40 +156,40 @@ def deny_customer_provided_keys(objects_arn: Expr) -> Statement:
     )
 
 
-def allow_cloudfront_read(objects_arn: Expr, distribution: Expr = None) -> Statement:
-    """Let CloudFront (Origin Access Control) read objects.
+def allow_cloudfront_read(objects_arn: Expr, distribution: Expr, condition: str | None = None) -> Statement:
+    """Let CloudFront (Origin Access Control) read objects for ``distribution``.
 
-    Scoped to the distribution given by the ``CloudFrontDistributionArn`` parameter when it
-    is set, else to any distribution of this account. ``distribution`` defaults to that
-    parameter and the template condition ``HasCloudFrontDistribution``.
+    With a template ``condition``, the read is scoped to ``distribution`` when it holds and to any
+    distribution of this account when it does not (an optional distribution parameter).
     """
-    distribution = distribution if distribution is not None else Ref("CloudFrontDistributionArn")
     this_distribution = Condition(StringEquals("AWS:SourceArn", distribution))
-    any_distribution_of_this_account = Condition(
-        [
-            StringEquals("AWS:SourceAccount", AccountId),
-            ArnLike(
-                "AWS:SourceArn",
-                Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"),
-            ),
-        ]
-    )
+    scope: Any = this_distribution
+    if condition is not None:
+        any_distribution_of_this_account = Condition(
+            [
+                StringEquals("AWS:SourceAccount", AccountId),
+                ArnLike(
+                    "AWS:SourceArn",
+                    Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"),
+                ),
+            ]
+        )
+        scope = If(condition, this_distribution, any_distribution_of_this_account)
     return Statement(
         Sid="AllowCloudFrontRead",
         Effect=Allow,
         Principal=Principal("Service", "cloudfront.amazonaws.com"),
         Action=[s3.GetObject],
         Resource=[objects_arn],
-        Condition=If(CLOUDFRONT_CONDITION, this_distribution, any_distribution_of_this_account),
+        Condition=scope,
     )
 
 
-def allow_vpc_endpoint_access(bucket_arn: Expr, objects_arn: Expr, endpoint: Expr = None) -> Statement:
-    """Let this account's principals (with IAM permission) use the bucket through the VPC endpoint.
-
-    Present only when the ``S3VpcEndpointId`` parameter is set (``HasS3VpcEndpoint``).
-    """
-    endpoint = endpoint if endpoint is not None else Ref("S3VpcEndpointId")
+def allow_vpc_endpoint_access(
+    bucket_arn: Expr, objects_arn: Expr, endpoint: Expr, condition: str | None = None
+) -> Statement:
+    """Let this account's principals (with IAM permission) use the bucket through the VPC endpoint;
+    with a template ``condition``, only when it holds (an optional endpoint parameter)."""
     statement = Statement(
         Sid="AllowAccountAccessThroughVpcEndpoint",
         Effect=Allow,
@@ -204,7 +198,7 @@ def allow_vpc_endpoint_access(bucket_arn: Expr, objects_arn: Expr, endpoint: Exp
         Resource=[bucket_arn, objects_arn],
         Condition=Condition(StringEquals("aws:SourceVpce", endpoint)),
     )
-    return ConditionalStatement(VPC_ENDPOINT_CONDITION, statement)
+    return statement if condition is None else ConditionalStatement(condition, statement)
 
 
 def bucket_policy_document(statements: Sequence[Statement]) -> PolicyDocument:

@@ -21,7 +21,6 @@ from troposphere.s3 import (
 )
 
 from . import naming
-from .buckets import servable
 from .model import Config, Environment
 from .naming import Purpose
 from .policies import (
@@ -77,7 +76,7 @@ def build_replication_configuration(
         "ReplicationTime": ReplicationTime(Status="Enabled", Time=fifteen),
         "Metrics": Metrics(Status="Enabled", EventThreshold=fifteen),
     }
-    storage_class = servable(env.images.replica_storage_class, "images.replica_storage_class")
+    storage_class = env.images.replica_storage_class  # servable: checked by ImagesSettings
     if purpose is Purpose.IMAGES and storage_class != "STANDARD":
         destination["StorageClass"] = storage_class
     return ReplicationConfiguration(

@@ -1,4 +1,4 @@
-"""The DynamoDB single table: a global table, in every environment.
+"""The DynamoDB single table: a global table, built from :class:`appstorage.props.TableProps`.
 
 ``AWS::DynamoDB::GlobalTable`` even with one replica: it costs the same as a plain table, and
 adding the replica region later (``replication: true``) is then an in-place update of the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import AWS_REGION, Ref
+from troposphere import AWS_REGION, Ref, Tags
 from troposphere.dynamodb import (
     AttributeDefinition,
     ContributorInsightsSpecification,
@@ -31,12 +31,11 @@ from troposphere.dynamodb import (
     WriteOnDemandThroughputSettings,
 )
 
-from .model import Config, Environment
-from .naming import TABLE_LOGICAL_ID, table_name
+from .naming import TABLE_LOGICAL_ID
+from .props import Expr, TableProps, checked_logical_id, retention
 from .schema import INDEXES, KEY_ATTRIBUTES, PK, SK, Index
-from .tags import tags
 
-__all__ = ["GSI_NAMES", "TABLE_LOGICAL_ID", "build_table", "gsi"]
+__all__ = ["GSI_NAMES", "TABLE_LOGICAL_ID", "global_table", "gsi"]
 
 #: The global secondary indexes: GSI1 (location) and GSI2 (style), see :mod:`appstorage.schema`.
 GSI_NAMES = tuple(index.name for index in INDEXES)
@@ -60,46 +59,45 @@ def gsi(index: Index, max_write_request_units: int | None = None) -> GlobalTable
     )
 
 
-def _replica(config: Config, env: Environment, region: Any, kms_key: Any) -> ReplicaSpecification:
+def _replica(props: TableProps, region: Expr, kms_key: Expr) -> ReplicaSpecification:
     """One region's replica: its own key, PITR, deletion protection, insights, tags, read cap."""
-    settings = env.table
-    props: dict[str, Any] = {
+    settings = props.settings
+    replica: dict[str, Any] = {
         "Region": region,
         "SSESpecification": ReplicaSSESpecification(KMSMasterKeyId=kms_key),
         "PointInTimeRecoverySpecification": PointInTimeRecoverySpecification(
             PointInTimeRecoveryEnabled=True,
             RecoveryPeriodInDays=settings.pitr_recovery_period_days,
         ),
-        "DeletionProtectionEnabled": env.deletion_protection,
-        "Tags": tags(config, env),
+        "DeletionProtectionEnabled": props.deletion_protection,
     }
+    if props.tags:
+        replica["Tags"] = Tags(**dict(sorted(props.tags.items())))
     if settings.contributor_insights:
-        props["ContributorInsightsSpecification"] = ContributorInsightsSpecification(Enabled=True)
+        replica["ContributorInsightsSpecification"] = ContributorInsightsSpecification(Enabled=True)
     if settings.max_read_request_units is not None:
         read_cap = ReadOnDemandThroughputSettings(MaxReadRequestUnits=settings.max_read_request_units)
-        props["ReadOnDemandThroughputSettings"] = read_cap
-        props["GlobalSecondaryIndexes"] = [
+        replica["ReadOnDemandThroughputSettings"] = read_cap
+        replica["GlobalSecondaryIndexes"] = [
             ReplicaGlobalSecondaryIndexSpecification(IndexName=name, ReadOnDemandThroughputSettings=read_cap)
             for name in GSI_NAMES
         ]
-    return ReplicaSpecification(**props)
+    return ReplicaSpecification(**replica)
 
 
-def build_table(
-    config: Config, env: Environment, *, kms_key: Any = None, replica_kms_key: Any = None
-) -> GlobalTable:
-    """The single table: PK/SK, GSI1 (location) and GSI2 (style), on-demand, a NEW_AND_OLD_IMAGES
-    stream (OpenSearch sync; also what replicas need), Retain policies. One replica in the stack's
-    region with ``kms_key`` (default the ``KmsKeyArn`` parameter) and, with replication, one in
-    the replica region with ``replica_kms_key`` (default ``ReplicaKmsKeyArn``), each with PITR,
-    deletion protection, contributor insights and the on-demand read cap as configured."""
-    settings = env.table
-    replicas = [_replica(config, env, Ref(AWS_REGION), kms_key if kms_key is not None else Ref("KmsKeyArn"))]
-    if env.replication:
-        replica_key = replica_kms_key if replica_kms_key is not None else Ref("ReplicaKmsKeyArn")
-        replicas.append(_replica(config, env, env.replica_region, replica_key))
-    props: dict[str, Any] = {
-        "TableName": table_name(config.prefix, env.name),
+def global_table(logical_id: str, props: TableProps) -> GlobalTable:
+    """The single table ``logical_id``: PK/SK, GSI1 (location) and GSI2 (style) from
+    :mod:`appstorage.schema`, on-demand, a NEW_AND_OLD_IMAGES stream (OpenSearch sync; also what
+    replicas need). One replica in the stack's region with ``props.kms_key`` and, with
+    ``props.replica_region``, one there with ``props.replica_kms_key``; each with PITR, deletion
+    protection, contributor insights and the on-demand read cap as ``props.settings`` say (see
+    :class:`appstorage.props.TableProps` for each default)."""
+    checked_logical_id(logical_id, "global_table")
+    settings = props.settings
+    replicas = [_replica(props, Ref(AWS_REGION), props.kms_key)]
+    if props.replica_region is not None and props.replica_kms_key is not None:
+        replicas.append(_replica(props, props.replica_region, props.replica_kms_key))
+    table: dict[str, Any] = {
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             AttributeDefinition(AttributeName=a, AttributeType="S") for a in KEY_ATTRIBUTES
@@ -113,12 +111,14 @@ def build_table(
         "StreamSpecification": StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
         "Replicas": replicas,
     }
+    if props.name is not None:
+        table["TableName"] = props.name
     if settings.ttl_attribute:
-        props["TimeToLiveSpecification"] = TimeToLiveSpecification(
+        table["TimeToLiveSpecification"] = TimeToLiveSpecification(
             AttributeName=settings.ttl_attribute, Enabled=True
         )
     if settings.max_write_request_units is not None:
-        props["WriteOnDemandThroughputSettings"] = WriteOnDemandThroughputSettings(
+        table["WriteOnDemandThroughputSettings"] = WriteOnDemandThroughputSettings(
             MaxWriteRequestUnits=settings.max_write_request_units
         )
-    return GlobalTable(TABLE_LOGICAL_ID, DeletionPolicy="Retain", UpdateReplacePolicy="Retain", **props)
+    return GlobalTable(logical_id, **retention(props.retain), **table)

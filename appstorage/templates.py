@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from troposphere import Export, GetAtt, Output, Ref, Template
 
+from .adapter import build_bucket, build_bucket_policy, build_table
 from .alarms import replication_alarms, table_alarms
-from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT, build_bucket, build_bucket_policy
+from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT
 from .inputs import TemplateKind
 from .model import Config, Environment
 from .naming import Purpose, export_name, output_name, table_arn
@@ -23,7 +24,7 @@ from .replication import (
     build_replication_role,
     rule_id,
 )
-from .table import GSI_NAMES, build_table
+from .table import GSI_NAMES
 
 __all__ = [
     "KINDS",

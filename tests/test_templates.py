@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 import pytest
-from troposphere import Template
+from cfnlint.api import lint
+from troposphere import Parameter, Ref, Template
 
-from appstorage import build_bucket, build_table
+from appstorage import bucket_policy, build_bucket, build_table
 from appstorage import validators as v
 from appstorage.config import load_config
 from appstorage.naming import Purpose
@@ -547,22 +548,34 @@ def test_every_arn_is_partition_safe(name: str) -> None:
 
 
 def test_builders_compose_into_someone_elses_template() -> None:
-    """Other template builders can put our table and a bucket into their own template."""
+    """Other template builders can put our table and a bucket with its policy into their own
+    template: it lints clean, and building it again gives an equal, independent template."""
     env = CONFIG.environments["dev"]
-    theirs = Template()
-    theirs.add_resource(build_table(CONFIG, env, kms_key="alias/aws/dynamodb"))
-    theirs.add_resource(
-        build_bucket(
-            CONFIG, env, Purpose.IMAGES, kms_key="arn:aws:kms:us-east-1:1:key/x", access_logs_bucket="logs"
+
+    def theirs() -> Template:
+        template = Template()
+        key = template.add_parameter(Parameter("MyKey", Type="String"))
+        template.add_resource(build_table(CONFIG, env, kms_key=Ref(key)))
+        bucket = template.add_resource(
+            build_bucket(CONFIG, env, Purpose.IMAGES, kms_key=Ref(key), access_logs_bucket="my-logs")
         )
-    )
-    data = json.loads(to_json(theirs))
-    assert set(data["Resources"]) == {"Table", "ImagesBucket"}
+        template.add_resource(bucket_policy(bucket))
+        return template
+
+    first, second = theirs(), theirs()
+    data = json.loads(to_json(first))
+    assert set(data["Resources"]) == {"Table", "ImagesBucket", "ImagesBucketPolicy"}
     (replica,) = data["Resources"]["Table"]["Properties"]["Replicas"]
-    assert replica["SSESpecification"]["KMSMasterKeyId"] == "alias/aws/dynamodb"
-    # building twice gives equal, independent objects (no global template, no shared state)
-    assert to_json(theirs) == to_json(theirs)
-    assert build_table(CONFIG, env) is not build_table(CONFIG, env)
+    assert replica["SSESpecification"]["KMSMasterKeyId"] == {"Ref": "MyKey"}
+    assert [str(m) for m in lint(to_json(first), regions=["us-east-1"])] == []
+    # equal, and independent: no global template, no shared mutable state between builds
+    assert to_json(second) == to_json(first)
+    first.resources["Table"].TableName = "renamed"
+    first.resources["ImagesBucket"].LoggingConfiguration.DestinationBucketName = "other-logs"
+    again = json.loads(to_json(second))["Resources"]
+    assert again["Table"]["Properties"]["TableName"] == "tattoo-directory-dev"
+    assert again["ImagesBucket"]["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == "my-logs"
+    assert json.loads(to_json(first))["Resources"]["Table"]["Properties"]["TableName"] == "renamed"
 
 
 @pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
