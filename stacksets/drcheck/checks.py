@@ -38,6 +38,7 @@ __all__ = [
     "OFF",
     "READY",
     "REPLICATED",
+    "ROLE_CHECK",
     "AccountState",
     "Check",
     "EnvironmentReport",
@@ -58,6 +59,9 @@ READY, NOT_READY, OFF = "ready", "NOT READY", "off"
 
 #: The primary buckets that replicate, each to its backup bucket in the replica region.
 REPLICATED = (Purpose.FRONTEND, Purpose.IMAGES)
+
+#: The check of an account where nothing could be read (the execution role cannot be assumed).
+ROLE_CHECK = "execution role"
 
 # --------------------------------------------------------------------------- what was read
 
@@ -300,7 +304,7 @@ def account_checks(config: Config, env: Environment, state: AccountState) -> lis
     """The rows of one account, in a fixed order: primary region first, then the replica region."""
     account = state.account
     if state.error:
-        return [Check(account, "", "execution role", NOT_READY, f"not checked: {state.error}")]
+        return [Check(account, "", ROLE_CHECK, NOT_READY, f"not checked: {state.error}")]
     rows: list[Check] = []
 
     def add(region: str, check: str, result: tuple[str, str], resource: str) -> None:

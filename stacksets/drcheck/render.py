@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .checks import NOT_READY, OFF, READY, EnvironmentReport
+from .checks import NOT_READY, OFF, READY, ROLE_CHECK, EnvironmentReport
 
 __all__ = ["DR_READ_HINT", "read_hints", "render_dr_check", "report_to_json", "summary_line"]
 
@@ -89,7 +89,5 @@ def report_to_json(report: EnvironmentReport) -> dict[str, Any]:
 
 def read_hints(reports: Iterable[EnvironmentReport]) -> list[str]:
     """What to do when reads were refused in some accounts (the role, or a permission); else none."""
-    refused = any(
-        c.check == "execution role" or "refused (" in c.detail for r in reports for c in r.not_ready
-    )
+    refused = any(c.check == ROLE_CHECK or "refused (" in c.detail for r in reports for c in r.not_ready)
     return [f"reads were refused in some accounts: {DR_READ_HINT}"] if refused else []
