@@ -1,33 +1,54 @@
 """appstorage: Troposphere template builders for an application's storage layer.
 
-One DynamoDB single table, four S3 buckets and cross-region replication, from one
-validated YAML configuration. See the README for the configuration reference.
+One DynamoDB single table, S3 buckets and cross-region replication, from props (the library:
+``BucketProps`` + ``hardened_bucket``, ``BucketPolicyProps`` + ``bucket_policy``, ``TableProps``
++ ``global_table``) or from one validated YAML configuration (``load_config`` +
+``build_environment``). See the README.
+
+The names below are imported when first used (PEP 562), so ``import appstorage.keys`` (the
+access patterns, for application code) loads neither troposphere, awacs, boto3 nor PyYAML.
 """
 
 from __future__ import annotations
 
-from .adapter import build_bucket, build_bucket_policy, build_table
-from .buckets import bucket_policy, hardened_bucket
-from .config import Config, ConfigError, Environment, load_config, parse_config
-from .naming import Purpose, bucket_name, export_name, stack_set_name, table_name
-from .parameters import build_conditions, build_parameters
-from .render import to_json, to_yaml
-from .replication import build_replication_configuration, build_replication_role
-from .templates import (
-    EnvironmentTemplates,
-    build_environment,
-    build_primary_template,
-    build_replica_template,
-)
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from .adapter import build_bucket, build_bucket_policy, build_table
+    from .buckets import bucket_policy, hardened_bucket
+    from .errors import ConfigError, PropsError
+    from .loader import load_config, parse_config
+    from .model import Config, Environment, TableSettings
+    from .naming import Purpose, bucket_name, export_name, stack_set_name, table_name
+    from .parameters import build_conditions, build_parameters
+    from .props import BucketPolicyProps, BucketProps, CorsRule, Lifecycle, TableProps
+    from .render import to_json, to_yaml
+    from .replication import build_replication_configuration, build_replication_role
+    from .table import global_table
+    from .templates import (
+        EnvironmentTemplates,
+        build_environment,
+        build_primary_template,
+        build_replica_template,
+    )
+
+    __version__: str
 
 __all__ = [
+    "BucketPolicyProps",
+    "BucketProps",
     "Config",
     "ConfigError",
+    "CorsRule",
     "Environment",
     "EnvironmentTemplates",
+    "Lifecycle",
+    "PropsError",
     "Purpose",
+    "TableProps",
+    "TableSettings",
     "__version__",
     "bucket_name",
     "bucket_policy",
@@ -42,6 +63,7 @@ __all__ = [
     "build_replication_role",
     "build_table",
     "export_name",
+    "global_table",
     "hardened_bucket",
     "load_config",
     "parse_config",
@@ -50,3 +72,42 @@ __all__ = [
     "to_json",
     "to_yaml",
 ]
+
+#: Where each public name lives.
+_HOMES = MappingProxyType(
+    {
+        **dict.fromkeys(("build_bucket", "build_bucket_policy", "build_table"), "adapter"),
+        **dict.fromkeys(("bucket_policy", "hardened_bucket"), "buckets"),
+        **dict.fromkeys(("ConfigError", "PropsError"), "errors"),
+        **dict.fromkeys(("load_config", "parse_config"), "loader"),
+        **dict.fromkeys(("Config", "Environment", "TableSettings"), "model"),
+        **dict.fromkeys(("Purpose", "bucket_name", "export_name", "stack_set_name", "table_name"), "naming"),
+        **dict.fromkeys(("build_conditions", "build_parameters"), "parameters"),
+        **dict.fromkeys(("BucketPolicyProps", "BucketProps", "CorsRule", "Lifecycle", "TableProps"), "props"),
+        **dict.fromkeys(("to_json", "to_yaml"), "render"),
+        **dict.fromkeys(("build_replication_configuration", "build_replication_role"), "replication"),
+        "global_table": "table",
+        **dict.fromkeys(
+            ("EnvironmentTemplates", "build_environment", "build_primary_template", "build_replica_template"),
+            "templates",
+        ),
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("appstorage")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0+unknown"
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{home}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
