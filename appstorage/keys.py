@@ -1,7 +1,7 @@
 """Keys and access patterns of the single DynamoDB table.
 
-Nothing here talks to AWS or imports boto3: this module builds key attributes, parses
-them back, and returns the keyword arguments of a ``query`` call.
+Nothing here talks to AWS or imports boto3 (nor troposphere or PyYAML): this module builds
+key attributes, parses them back, and returns the keyword arguments of a ``query`` call.
 
 Layout
 ------
@@ -58,23 +58,55 @@ its prefix*, in the most restrictive attribute the value appears in. Problems ra
 
 Queries
 -------
-The ``*_query`` helpers return the keyword arguments of the **low-level client**
-``query`` (``boto3.client("dynamodb").query(**kwargs)``): ``TableName``,
-``KeyConditionExpression``, ``ExpressionAttributeNames`` and ``ExpressionAttributeValues``
-in the typed form (``{":pk": {"S": "ARTIST#a1"}}``), plus ``IndexName``, ``Limit`` and
-``ExclusiveStartKey`` where relevant. :func:`resource_query` converts them to the keyword
-arguments of the resource API's ``Table.query``. Item and key dicts built here use the
-same typed form (``item()`` / ``key()``); parsers accept typed or plain string values.
+The ``*_query`` helpers (:mod:`appstorage.queries`) return the keyword arguments of the
+low-level client's ``query``; :func:`resource_query` converts them for the resource API.
+Item and key dicts built here use the same typed form (``item()`` / ``key()``); parsers
+accept typed or plain string values.
+
+Here a spec per key class (its attributes' parts) drives building and ``_PARTITIONS``
+drives parsing; the values and their checks are :mod:`appstorage.keyvalues`, the attribute
+names :mod:`appstorage.schema`. Everything is importable from this module.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final, NotRequired, TypedDict, TypeVar
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import ClassVar, Final, NamedTuple, Self, TypeVar
 
+from .keyvalues import (
+    ARTIST,
+    ARTIST_ID_MAX_BYTES,
+    CITY_MAX_BYTES,
+    IMAGE_ID_MAX_BYTES,
+    LOCATION,
+    METADATA,
+    PORTFOLIO,
+    PROFILE,
+    STUDIO,
+    STUDIO_ID_MAX_BYTES,
+    STYLE,
+    STYLE_MAX_BYTES,
+    AttributeValue,
+    InvalidKeyError,
+    Item,
+    checked_id,
+    checked_name,
+    normalize_name,
+    typed,
+)
+from .queries import (
+    QueryInput,
+    artist_portfolio_query,
+    artist_profile_query,
+    artist_styles_query,
+    artists_in_city_query,
+    artists_of_style_query,
+    resource_query,
+    studio_profile_query,
+    style_metadata_query,
+)
 from .schema import (
     GSI1,
     GSI1PK,
@@ -87,7 +119,6 @@ from .schema import (
     SK,
     SORT_KEY_MAX_BYTES,
 )
-from .validators import TABLE_NAME_RE
 
 __all__ = [
     "ARTIST_ID_MAX_BYTES",
@@ -132,328 +163,237 @@ __all__ = [
     "style_metadata_query",
 ]
 
-# --------------------------------------------------------------------------- constants
-
-_ARTIST: Final = "ARTIST#"
-_STUDIO: Final = "STUDIO#"
-_STYLE: Final = "STYLE#"
-_PORTFOLIO: Final = "PORTFOLIO#"
-_LOCATION: Final = "LOCATION#"
-_PROFILE: Final = "PROFILE"
-_METADATA: Final = "METADATA"
-
-#: Longest value of each field, from the most restrictive key attribute it appears in.
-#: An artist id is also a GSI sort key (``ARTIST#{id}``), a style a sort key (membership).
-ARTIST_ID_MAX_BYTES: Final = SORT_KEY_MAX_BYTES - len(_ARTIST)
-STUDIO_ID_MAX_BYTES: Final = PARTITION_KEY_MAX_BYTES - len(_STUDIO)
-IMAGE_ID_MAX_BYTES: Final = SORT_KEY_MAX_BYTES - len(_PORTFOLIO)
-STYLE_MAX_BYTES: Final = SORT_KEY_MAX_BYTES - len(_STYLE)
-CITY_MAX_BYTES: Final = PARTITION_KEY_MAX_BYTES - len(_LOCATION)
-
-#: A typed attribute value of the low-level client, e.g. ``{"S": "PROFILE"}``.
-AttributeValue = dict[str, str]
-#: An item or key in the low-level client's typed form.
-Item = dict[str, AttributeValue]
-
 _K = TypeVar("_K")
-
-_SEPARATORS_RE = re.compile(r"[\s\-]+")
-
-
-class InvalidKeyError(ValueError):
-    """A key value (or query argument) is invalid. ``str()`` names the field and the fix."""
-
-    def __init__(self, field: str, value: object, problem: str, fix: str) -> None:
-        self.field = field
-        self.value = value
-        self.problem = problem
-        self.fix = fix
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"{field}: {shown} {problem}. Fix: {fix}.")
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def normalize_name(value: str, field: str = "name") -> str:
-    """The normalised form of a city or style name (see the module docstring).
-
-    Idempotent. Raises :class:`InvalidKeyError` naming ``field`` if ``value`` is not a
-    string or normalises to nothing. Does not check ``#`` or length (the key builders do).
-    """
-    if not isinstance(value, str):
-        raise InvalidKeyError(field, value, f"is a {type(value).__name__}", "pass a string")
-    current = value
-    for _ in range(10):
-        step = unicodedata.normalize("NFKC", current)
-        step = unicodedata.normalize("NFKC", step.casefold())
-        step = _SEPARATORS_RE.sub("-", step).strip("-")
-        if step == current:
-            break
-        current = step
-    else:  # pragma: no cover - NFKC/casefold converge in one or two rounds
-        raise InvalidKeyError(
-            field, value, "does not normalise to a stable value", "use plain letters, digits and spaces"
-        )
-    if not current:
-        raise InvalidKeyError(
-            field, value, "is empty after normalisation", "give a name with at least one letter or digit"
-        )
-    return current
-
-
-def _check_text(field: str, value: str, max_bytes: int, what: str) -> None:
-    if "#" in value:
-        raise InvalidKeyError(
-            field, value, "contains '#', the key delimiter", f"remove the '#' from the {what}"
-        )
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise InvalidKeyError(
-            field,
-            value,
-            "contains a control character",
-            f"remove control characters (newlines, tabs, ...) from the {what}",
-        )
-    try:
-        size = len(value.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise InvalidKeyError(
-            field,
-            value,
-            "is not valid Unicode (lone surrogate)",
-            f"decode the {what} properly before using it",
-        ) from None
-    if size > max_bytes:
-        raise InvalidKeyError(
-            field,
-            value,
-            f"is {size} bytes of UTF-8, over the key limit",
-            f"shorten the {what} to at most {max_bytes} bytes",
-        )
-
-
-def _check_id(field: str, value: object, max_bytes: int) -> str:
-    if not isinstance(value, str):
-        raise InvalidKeyError(field, value, f"is a {type(value).__name__}", "pass the id as a string")
-    if not value:
-        raise InvalidKeyError(field, value, "is empty", "pass a non-empty id")
-    if value != value.strip():
-        raise InvalidKeyError(
-            field, value, "has leading or trailing whitespace", "strip the id (ids are used exactly as given)"
-        )
-    _check_text(field, value, max_bytes, "id")
-    return value
-
-
-def _check_name(field: str, value: object, max_bytes: int) -> str:
-    if not isinstance(value, str):
-        raise InvalidKeyError(field, value, f"is a {type(value).__name__}", "pass the name as a string")
-    name = normalize_name(value, field)
-    try:
-        _check_text(field, name, max_bytes, "name")
-    except InvalidKeyError as error:
-        if name == value:
-            raise
-        raise InvalidKeyError(
-            field, value, f"normalises to a value that {error.problem}", error.fix
-        ) from None
-    return name
-
-
-def _s(value: str) -> AttributeValue:
-    return {"S": value}
+_I = TypeVar("_I", "LocationIndexKey", "StyleIndexKey")
 
 
 # --------------------------------------------------------------------------- key objects
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One key attribute's value: ``prefix`` followed by the value of ``field``, or the constant
+    ``prefix`` alone when ``field`` is None."""
+
+    prefix: str
+    field: str | None = None
+
+    def of(self, key: object) -> str:
+        return self.prefix + (getattr(key, self.field) if self.field else "")
+
+    def matches(self, value: str) -> bool:
+        return value.startswith(self.prefix) if self.field else value == self.prefix
+
+
+#: How each field is checked (and normalised), and its longest value.
+_FIELDS: Final[Mapping[str, tuple[Callable[[str, object, int], str], int]]] = MappingProxyType(
+    {
+        "artist_id": (checked_id, ARTIST_ID_MAX_BYTES),
+        "studio_id": (checked_id, STUDIO_ID_MAX_BYTES),
+        "image_id": (checked_id, IMAGE_ID_MAX_BYTES),
+        "city": (checked_name, CITY_MAX_BYTES),
+        "style": (checked_name, STYLE_MAX_BYTES),
+    }
+)
+
+
+class _Key:
+    """A key object built from its class's spec: the attribute names and the two parts (``_PK``,
+    ``_SK``). Every field is checked (names normalised) at construction; an optional field
+    (default None) may stay None."""
+
+    __slots__ = ()
+    _NAMES: ClassVar[tuple[str, str]] = (PK, SK)
+    _PK: ClassVar[_Part]
+    _SK: ClassVar[_Part]
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, spec.name)
+            if value is not None or spec.default is not None:
+                check, max_bytes = _FIELDS[spec.name]
+                object.__setattr__(self, spec.name, check(spec.name, value, max_bytes))
+
+    @property
+    def pk(self) -> str:
+        return self._PK.of(self)
+
+    @property
+    def sk(self) -> str:
+        return self._SK.of(self)
+
+    def item(self) -> Item:
+        """The key attributes (of an index key: the index's)."""
+        return {self._NAMES[0]: typed(self.pk), self._NAMES[1]: typed(self.sk)}
+
+
+class _EntityKey(_Key):
+    __slots__ = ()
+
+    def _index(self) -> _Key | None:
+        return None
+
+    def key(self) -> Item:
+        """The primary key (for GetItem, DeleteItem, ExclusiveStartKey...)."""
+        return super().item()
+
+    def item(self) -> Item:
+        """Every key attribute of the item (primary key plus its index keys, if any)."""
+        index = self._index()
+        return {**self.key(), **(index.item() if index else {})}
+
+    @classmethod
+    def _parsed(cls, item: Mapping[str, object], values: dict[str, str], where: tuple[str, str]) -> Self:
+        """The key of ``item`` from its PK/SK ``values``; ``where`` labels a problem with them."""
+        return _reparse(*where, lambda: cls(**values))
+
+
 @dataclass(frozen=True, slots=True)
-class LocationIndexKey:
+class LocationIndexKey(_Key):
     """GSI1 keys: ``GSI1PK=LOCATION#{city}``, ``GSI1SK=ARTIST#{artist_id}``."""
 
+    _NAMES = (GSI1PK, GSI1SK)
+    _PK = _Part(LOCATION, "city")
+    _SK = _Part(ARTIST, "artist_id")
     city: str
     artist_id: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "city", _check_name("city", self.city, CITY_MAX_BYTES))
-        _check_id("artist_id", self.artist_id, ARTIST_ID_MAX_BYTES)
-
-    @property
-    def pk(self) -> str:
-        return _LOCATION + self.city
-
-    @property
-    def sk(self) -> str:
-        return _ARTIST + self.artist_id
-
-    def item(self) -> Item:
-        return {GSI1PK: _s(self.pk), GSI1SK: _s(self.sk)}
-
 
 @dataclass(frozen=True, slots=True)
-class StyleIndexKey:
+class StyleIndexKey(_Key):
     """GSI2 keys: ``GSI2PK=STYLE#{style}``, ``GSI2SK=ARTIST#{artist_id}``."""
 
+    _NAMES = (GSI2PK, GSI2SK)
+    _PK = _Part(STYLE, "style")
+    _SK = _Part(ARTIST, "artist_id")
     style: str
     artist_id: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "style", _check_name("style", self.style, STYLE_MAX_BYTES))
-        _check_id("artist_id", self.artist_id, ARTIST_ID_MAX_BYTES)
-
-    @property
-    def pk(self) -> str:
-        return _STYLE + self.style
-
-    @property
-    def sk(self) -> str:
-        return _ARTIST + self.artist_id
-
-    def item(self) -> Item:
-        return {GSI2PK: _s(self.pk), GSI2SK: _s(self.sk)}
-
 
 @dataclass(frozen=True, slots=True)
-class ArtistProfileKey:
+class ArtistProfileKey(_EntityKey):
     """An artist's profile: ``ARTIST#{artist_id}`` / ``PROFILE``, in GSI1 if ``city`` is set."""
 
+    _PK = _Part(ARTIST, "artist_id")
+    _SK = _Part(PROFILE)
     artist_id: str
     city: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_id("artist_id", self.artist_id, ARTIST_ID_MAX_BYTES)
-        if self.city is not None:
-            object.__setattr__(self, "city", _check_name("city", self.city, CITY_MAX_BYTES))
-
-    @property
-    def pk(self) -> str:
-        return _ARTIST + self.artist_id
-
-    @property
-    def sk(self) -> str:
-        return _PROFILE
 
     @property
     def location(self) -> LocationIndexKey | None:
         return None if self.city is None else LocationIndexKey(self.city, self.artist_id)
 
-    def key(self) -> Item:
-        """The primary key (for GetItem, DeleteItem, ExclusiveStartKey...)."""
-        return {PK: _s(self.pk), SK: _s(self.sk)}
+    def _index(self) -> _Key | None:
+        return self.location
 
-    def item(self) -> Item:
-        """Every key attribute of the item (primary key plus GSI1 keys if any)."""
-        location = self.location
-        return {**self.key(), **(location.item() if location else {})}
+    @classmethod
+    def _parsed(cls, item: Mapping[str, object], values: dict[str, str], where: tuple[str, str]) -> Self:
+        """The city comes from the GSI1 keys, which must name the same artist."""
+        if item.get(GSI1PK) is not None or item.get(GSI1SK) is not None:
+            location = parse_gsi1(item)
+            if location.artist_id != values["artist_id"]:
+                raise InvalidKeyError(
+                    GSI1SK,
+                    _value(item, GSI1SK),
+                    f"does not match PK {where[1]!r}",
+                    f"write GSI1SK as {ARTIST + values['artist_id']!r}",
+                )
+            values["city"] = location.city
+        return _reparse(*where, lambda: cls(**values))
 
 
 @dataclass(frozen=True, slots=True)
-class StyleMembershipKey:
+class StyleMembershipKey(_EntityKey):
     """One style of one artist: ``ARTIST#{artist_id}`` / ``STYLE#{style}``, in GSI2."""
 
+    _PK = _Part(ARTIST, "artist_id")
+    _SK = _Part(STYLE, "style")
     artist_id: str
     style: str
-
-    def __post_init__(self) -> None:
-        _check_id("artist_id", self.artist_id, ARTIST_ID_MAX_BYTES)
-        object.__setattr__(self, "style", _check_name("style", self.style, STYLE_MAX_BYTES))
-
-    @property
-    def pk(self) -> str:
-        return _ARTIST + self.artist_id
-
-    @property
-    def sk(self) -> str:
-        return _STYLE + self.style
 
     @property
     def index(self) -> StyleIndexKey:
         return StyleIndexKey(self.style, self.artist_id)
 
-    def key(self) -> Item:
-        return {PK: _s(self.pk), SK: _s(self.sk)}
+    def _index(self) -> _Key | None:
+        return self.index
 
-    def item(self) -> Item:
-        return {**self.key(), **self.index.item()}
+    @classmethod
+    def _parsed(cls, item: Mapping[str, object], values: dict[str, str], where: tuple[str, str]) -> Self:
+        """GSI2 keys, when present, must be the membership's."""
+        membership = _reparse(*where, lambda: cls(**values))
+        present = item.get(GSI2PK) is not None or item.get(GSI2SK) is not None
+        if present and parse_gsi2(item) != membership.index:
+            raise InvalidKeyError(
+                GSI2PK,
+                _value(item, GSI2PK),
+                "does not match PK/SK",
+                f"write GSI2PK/GSI2SK as {membership.index.pk!r}/{membership.index.sk!r}",
+            )
+        return membership
 
 
 @dataclass(frozen=True, slots=True)
-class PortfolioImageKey:
+class PortfolioImageKey(_EntityKey):
     """One portfolio image: ``ARTIST#{artist_id}`` / ``PORTFOLIO#{image_id}``."""
 
+    _PK = _Part(ARTIST, "artist_id")
+    _SK = _Part(PORTFOLIO, "image_id")
     artist_id: str
     image_id: str
 
-    def __post_init__(self) -> None:
-        _check_id("artist_id", self.artist_id, ARTIST_ID_MAX_BYTES)
-        _check_id("image_id", self.image_id, IMAGE_ID_MAX_BYTES)
-
-    @property
-    def pk(self) -> str:
-        return _ARTIST + self.artist_id
-
-    @property
-    def sk(self) -> str:
-        return _PORTFOLIO + self.image_id
-
-    def key(self) -> Item:
-        return {PK: _s(self.pk), SK: _s(self.sk)}
-
-    def item(self) -> Item:
-        return self.key()
-
 
 @dataclass(frozen=True, slots=True)
-class StudioProfileKey:
+class StudioProfileKey(_EntityKey):
     """A studio's profile: ``STUDIO#{studio_id}`` / ``PROFILE``."""
 
+    _PK = _Part(STUDIO, "studio_id")
+    _SK = _Part(PROFILE)
     studio_id: str
-
-    def __post_init__(self) -> None:
-        _check_id("studio_id", self.studio_id, STUDIO_ID_MAX_BYTES)
-
-    @property
-    def pk(self) -> str:
-        return _STUDIO + self.studio_id
-
-    @property
-    def sk(self) -> str:
-        return _PROFILE
-
-    def key(self) -> Item:
-        return {PK: _s(self.pk), SK: _s(self.sk)}
-
-    def item(self) -> Item:
-        return self.key()
 
 
 @dataclass(frozen=True, slots=True)
-class StyleMetadataKey:
+class StyleMetadataKey(_EntityKey):
     """A style's metadata: ``STYLE#{style}`` / ``METADATA`` (not in GSI2)."""
 
+    _PK = _Part(STYLE, "style")
+    _SK = _Part(METADATA)
     style: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "style", _check_name("style", self.style, STYLE_MAX_BYTES))
-
-    @property
-    def pk(self) -> str:
-        return _STYLE + self.style
-
-    @property
-    def sk(self) -> str:
-        return _METADATA
-
-    def key(self) -> Item:
-        return {PK: _s(self.pk), SK: _s(self.sk)}
-
-    def item(self) -> Item:
-        return self.key()
 
 
 EntityKey = ArtistProfileKey | StyleMembershipKey | PortfolioImageKey | StudioProfileKey | StyleMetadataKey
+
+
+class _Partition(NamedTuple):
+    """The entities whose partition key starts with ``prefix``, as fixes show them."""
+
+    prefix: str
+    noun: str
+    shown: str
+    entities: tuple[tuple[type[EntityKey], str], ...]  # (class, its sort key as shown), parse order
+
+
+#: The table's entities by partition: this drives :func:`parse_item`.
+_PARTITIONS: Final = (
+    _Partition(
+        ARTIST,
+        "an artist",
+        "ARTIST#{id}",
+        (
+            (ArtistProfileKey, "PROFILE"),
+            (StyleMembershipKey, "STYLE#{style}"),
+            (PortfolioImageKey, "PORTFOLIO#{imageId}"),
+        ),
+    ),
+    _Partition(STUDIO, "a studio", "STUDIO#{id}", ((StudioProfileKey, "PROFILE"),)),
+    _Partition(STYLE, "a style", "STYLE#{style}", ((StyleMetadataKey, "METADATA"),)),
+)
+
+
+def _either(options: Iterable[str]) -> str:
+    """``"use A, B or C"``."""
+    *rest, last = options
+    return "use " + (f"{', '.join(rest)} or {last}" if rest else last)
 
 
 def artist_items(artist_id: str, *, city: str | None = None, styles: Iterable[str] = ()) -> list[Item]:
@@ -479,12 +419,10 @@ def artist_items(artist_id: str, *, city: str | None = None, styles: Iterable[st
 # --------------------------------------------------------------------------- parsers
 
 
-def _value(item: Mapping[str, object], name: str, *, required: bool = True) -> str | None:
+def _value(item: Mapping[str, object], name: str) -> str:
     raw = item.get(name)
     if raw is None:
-        if required:
-            raise InvalidKeyError(name, None, "is missing from the item", f"include the {name} attribute")
-        return None
+        raise InvalidKeyError(name, None, "is missing from the item", f"include the {name} attribute")
     if isinstance(raw, Mapping):
         raw = raw.get("S")
     if not isinstance(raw, str):
@@ -502,38 +440,35 @@ def _suffix(field: str, value: str, prefix: str) -> str:
     return value[len(prefix) :]
 
 
-def _reparse(field: str, value: str, build: Callable[..., _K], *args: str | None) -> _K:
+def _reparse(field: str, value: str, build: Callable[[], _K]) -> _K:
     """Build a key object, re-labelling a validation error with the attribute it came from."""
     try:
-        return build(*args)
+        return build()
     except InvalidKeyError as error:
         raise InvalidKeyError(
             field, value, f"holds an invalid {error.field}: {error.problem}", error.fix
         ) from None
 
 
+def _parse_index(cls: type[_I], item: Mapping[str, object]) -> _I:
+    pk_name, sk_name = cls._NAMES
+    pk, sk = _value(item, pk_name), _value(item, sk_name)
+    values = {cls._PK.field or "": _suffix(pk_name, pk, cls._PK.prefix)}
+    values[cls._SK.field or ""] = _suffix(sk_name, sk, cls._SK.prefix)
+    key = _reparse(pk_name, pk, lambda: cls(**values))
+    if key.pk != pk:
+        raise InvalidKeyError(pk_name, pk, "is not normalised", f"write it as {key.pk!r}")
+    return key
+
+
 def parse_gsi1(item: Mapping[str, object]) -> LocationIndexKey:
     """The GSI1 keys of an item (e.g. a result of :func:`artists_in_city_query`)."""
-    pk = _value(item, GSI1PK) or ""
-    sk = _value(item, GSI1SK) or ""
-    city = _suffix(GSI1PK, pk, _LOCATION)
-    artist_id = _suffix(GSI1SK, sk, _ARTIST)
-    key = _reparse(GSI1PK, pk, LocationIndexKey, city, artist_id)
-    if key.pk != pk:
-        raise InvalidKeyError(GSI1PK, pk, "is not normalised", f"write it as {key.pk!r}")
-    return key
+    return _parse_index(LocationIndexKey, item)
 
 
 def parse_gsi2(item: Mapping[str, object]) -> StyleIndexKey:
     """The GSI2 keys of an item (e.g. a result of :func:`artists_of_style_query`)."""
-    pk = _value(item, GSI2PK) or ""
-    sk = _value(item, GSI2SK) or ""
-    style = _suffix(GSI2PK, pk, _STYLE)
-    artist_id = _suffix(GSI2SK, sk, _ARTIST)
-    key = _reparse(GSI2PK, pk, StyleIndexKey, style, artist_id)
-    if key.pk != pk:
-        raise InvalidKeyError(GSI2PK, pk, "is not normalised", f"write it as {key.pk!r}")
-    return key
+    return _parse_index(StyleIndexKey, item)
 
 
 def parse_item(item: Mapping[str, object]) -> EntityKey:
@@ -542,57 +477,19 @@ def parse_item(item: Mapping[str, object]) -> EntityKey:
     Index keys, when present, are checked against the primary key; an artist profile's
     ``city`` comes from its GSI1 keys (``None`` without them). ``parse_item(k.item()) == k``.
     """
-    pk = _value(item, PK) or ""
-    sk = _value(item, SK) or ""
-    result: EntityKey
-    if pk.startswith(_ARTIST):
-        artist_id = pk[len(_ARTIST) :]
-        if sk == _PROFILE:
-            city: str | None = None
-            if item.get(GSI1PK) is not None or item.get(GSI1SK) is not None:
-                location = parse_gsi1(item)
-                if location.artist_id != artist_id:
-                    raise InvalidKeyError(
-                        GSI1SK,
-                        _value(item, GSI1SK),
-                        f"does not match PK {pk!r}",
-                        f"write GSI1SK as {_ARTIST + artist_id!r}",
-                    )
-                city = location.city
-            result = _reparse(PK, pk, ArtistProfileKey, artist_id, city)
-        elif sk.startswith(_STYLE):
-            membership = _reparse(SK, sk, StyleMembershipKey, artist_id, sk[len(_STYLE) :])
-            if item.get(GSI2PK) is not None or item.get(GSI2SK) is not None:
-                index = parse_gsi2(item)
-                if index != membership.index:
-                    raise InvalidKeyError(
-                        GSI2PK,
-                        _value(item, GSI2PK),
-                        "does not match PK/SK",
-                        f"write GSI2PK/GSI2SK as {membership.index.pk!r}/{membership.index.sk!r}",
-                    )
-            result = membership
-        elif sk.startswith(_PORTFOLIO):
-            result = _reparse(SK, sk, PortfolioImageKey, artist_id, sk[len(_PORTFOLIO) :])
-        else:
-            raise InvalidKeyError(
-                SK,
-                sk,
-                "is not a known sort key of an artist",
-                "use PROFILE, STYLE#{style} or PORTFOLIO#{imageId}",
-            )
-    elif pk.startswith(_STUDIO):
-        if sk != _PROFILE:
-            raise InvalidKeyError(SK, sk, "is not a known sort key of a studio", "use PROFILE")
-        result = _reparse(PK, pk, StudioProfileKey, pk[len(_STUDIO) :])
-    elif pk.startswith(_STYLE):
-        if sk != _METADATA:
-            raise InvalidKeyError(SK, sk, "is not a known sort key of a style", "use METADATA")
-        result = _reparse(PK, pk, StyleMetadataKey, pk[len(_STYLE) :])
-    else:
+    pk, sk = _value(item, PK), _value(item, SK)
+    partition = next((p for p in _PARTITIONS if pk.startswith(p.prefix)), None)
+    if partition is None:
+        raise InvalidKeyError(PK, pk, "has no known entity prefix", _either(p.shown for p in _PARTITIONS))
+    entity = next((cls for cls, _shown in partition.entities if cls._SK.matches(sk)), None)
+    if entity is None:
         raise InvalidKeyError(
-            PK, pk, "has no known entity prefix", "use ARTIST#{id}, STUDIO#{id} or STYLE#{style}"
+            SK, sk, f"is not a known sort key of {partition.noun}", _either(s for _, s in partition.entities)
         )
+    values = {entity._PK.field or "": pk[len(entity._PK.prefix) :]}
+    if entity._SK.field is not None:
+        values[entity._SK.field] = sk[len(entity._SK.prefix) :]
+    result: EntityKey = entity._parsed(item, values, (SK, sk) if entity._SK.field else (PK, pk))
     if result.pk != pk or result.sk != sk:
         raise InvalidKeyError(
             PK if result.pk != pk else SK,
@@ -601,190 +498,3 @@ def parse_item(item: Mapping[str, object]) -> EntityKey:
             f"write it as {result.pk!r}/{result.sk!r}",
         )
     return result
-
-
-# --------------------------------------------------------------------------- queries
-
-
-class QueryInput(TypedDict):
-    """Keyword arguments of the low-level client's ``query``."""
-
-    TableName: str
-    KeyConditionExpression: str
-    ExpressionAttributeNames: dict[str, str]
-    ExpressionAttributeValues: dict[str, AttributeValue]
-    IndexName: NotRequired[str]
-    Limit: NotRequired[int]
-    ExclusiveStartKey: NotRequired[Item]
-
-
-def _query(
-    table_name: str,
-    pk_name: str,
-    pk: str,
-    sk_name: str,
-    sk: str,
-    *,
-    prefix: bool = False,
-    index: str | None = None,
-    limit: int | None = None,
-    exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
-) -> QueryInput:
-    if not isinstance(table_name, str) or not TABLE_NAME_RE.fullmatch(table_name):
-        raise InvalidKeyError(
-            "table_name",
-            table_name,
-            "is not a DynamoDB table name",
-            "pass 3-255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
-        )
-    condition = "#pk = :pk AND " + ("begins_with(#sk, :sk)" if prefix else "#sk = :sk")
-    query: QueryInput = {
-        "TableName": table_name,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
-        "ExpressionAttributeValues": {":pk": _s(pk), ":sk": _s(sk)},
-    }
-    if index is not None:
-        query["IndexName"] = index
-    if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidKeyError(
-                "limit",
-                limit,
-                "is not a positive whole number",
-                "pass a page size of 1 or more, or None for no limit",
-            )
-        query["Limit"] = limit
-    if exclusive_start_key is not None:
-        query["ExclusiveStartKey"] = _start_key(exclusive_start_key, (PK, SK, pk_name, sk_name))
-    return query
-
-
-def _start_key(key: Mapping[str, Mapping[str, str]], required: tuple[str, ...]) -> Item:
-    if not isinstance(key, Mapping):
-        raise InvalidKeyError(
-            "exclusive_start_key",
-            key,
-            "is not a mapping",
-            "pass the previous page's LastEvaluatedKey unchanged",
-        )
-    out: Item = {}
-    for name in dict.fromkeys(required):
-        value = key.get(name)
-        if not isinstance(value, Mapping) or not isinstance(value.get("S"), str):
-            raise InvalidKeyError(
-                "exclusive_start_key",
-                key,
-                f"has no typed {name} value",
-                "pass the previous page's LastEvaluatedKey (typed) unchanged",
-            )
-    for name, value in key.items():
-        out[name] = dict(value)
-    return out
-
-
-def artist_profile_query(table_name: str, artist_id: str) -> QueryInput:
-    """An artist's profile item (at most one)."""
-    key = ArtistProfileKey(artist_id)
-    return _query(table_name, PK, key.pk, SK, key.sk)
-
-
-def artist_portfolio_query(
-    table_name: str,
-    artist_id: str,
-    *,
-    limit: int | None = None,
-    exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
-) -> QueryInput:
-    """An artist's portfolio images, by image id; page with ``limit`` and the previous
-    response's ``LastEvaluatedKey`` as ``exclusive_start_key``."""
-    key = ArtistProfileKey(artist_id)
-    return _query(
-        table_name,
-        PK,
-        key.pk,
-        SK,
-        _PORTFOLIO,
-        prefix=True,
-        limit=limit,
-        exclusive_start_key=exclusive_start_key,
-    )
-
-
-def artist_styles_query(table_name: str, artist_id: str) -> QueryInput:
-    """An artist's style-membership items (one per style)."""
-    key = ArtistProfileKey(artist_id)
-    return _query(table_name, PK, key.pk, SK, _STYLE, prefix=True)
-
-
-def artists_in_city_query(
-    table_name: str,
-    city: str,
-    *,
-    limit: int | None = None,
-    exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
-) -> QueryInput:
-    """Artist profiles in a city (GSI1), by artist id. ``city`` is normalised."""
-    pk = _LOCATION + _check_name("city", city, CITY_MAX_BYTES)
-    return _query(
-        table_name,
-        GSI1PK,
-        pk,
-        GSI1SK,
-        _ARTIST,
-        prefix=True,
-        index=GSI1,
-        limit=limit,
-        exclusive_start_key=exclusive_start_key,
-    )
-
-
-def artists_of_style_query(
-    table_name: str,
-    style: str,
-    *,
-    limit: int | None = None,
-    exclusive_start_key: Mapping[str, Mapping[str, str]] | None = None,
-) -> QueryInput:
-    """Style-membership items of a style (GSI2): one per artist, by artist id."""
-    pk = _STYLE + _check_name("style", style, STYLE_MAX_BYTES)
-    return _query(
-        table_name,
-        GSI2PK,
-        pk,
-        GSI2SK,
-        _ARTIST,
-        prefix=True,
-        index=GSI2,
-        limit=limit,
-        exclusive_start_key=exclusive_start_key,
-    )
-
-
-def studio_profile_query(table_name: str, studio_id: str) -> QueryInput:
-    """A studio's profile item (at most one)."""
-    key = StudioProfileKey(studio_id)
-    return _query(table_name, PK, key.pk, SK, key.sk)
-
-
-def style_metadata_query(table_name: str, style: str) -> QueryInput:
-    """A style's metadata item (at most one). ``style`` is normalised."""
-    key = StyleMetadataKey(style)
-    return _query(table_name, PK, key.pk, SK, key.sk)
-
-
-def resource_query(query: QueryInput) -> dict[str, Any]:
-    """The same query as keyword arguments of the resource API's ``Table.query``
-    (no ``TableName``; plain values instead of typed ones)."""
-    out: dict[str, Any] = {
-        "KeyConditionExpression": query["KeyConditionExpression"],
-        "ExpressionAttributeNames": dict(query["ExpressionAttributeNames"]),
-        "ExpressionAttributeValues": {k: v["S"] for k, v in query["ExpressionAttributeValues"].items()},
-    }
-    if "IndexName" in query:
-        out["IndexName"] = query["IndexName"]
-    if "Limit" in query:
-        out["Limit"] = query["Limit"]
-    if "ExclusiveStartKey" in query:
-        out["ExclusiveStartKey"] = {k: v["S"] for k, v in query["ExclusiveStartKey"].items()}
-    return out
