@@ -21,6 +21,8 @@ from .reader import Reader, kind_of
 
 __all__ = ["bundled_example_path", "load_config", "parse_config"]
 
+#: The environment's flags (booleans).
+_FLAGS = ("replication", "deletion_protection", "website")
 ENV_KEYS = (
     "primary_region",
     "replica_region",
@@ -75,30 +77,33 @@ def _monitoring(r: Reader, raw: Any) -> MonitoringSettings | None:
 
 
 def _environment(r: Reader, name: str, raw: Any) -> Environment | None:
-    """One environment, or None (its problems recorded). The values are checked by the model
-    whenever the environment's own fields have the right shape, also when one of its sections
-    has problems (that section's defaults stand in), so that every problem is reported at once."""
+    """One environment, or None (its problems recorded). The model checks the values whenever
+    the fields it needs have the right shape, also when a section or a list item has problems
+    (a section's defaults stand in), so that every problem is reported at once."""
     before = len(r.errors)
-    d = r.mapping(raw, ENV_KEYS, required=("primary_region", "replica_region", "parameters"))
+    required = ("primary_region", "replica_region", "parameters")
+    d = r.mapping(raw, ENV_KEYS, required=required)
     kwargs: dict[str, Any] = {"name": name}
-    for key in ("primary_region", "replica_region"):
-        if (region := r.typed(d, key, str)) is not None:
-            kwargs[key] = region
-    for key in ("replication", "deletion_protection", "website"):
-        if (flag := r.typed(d, key, bool)) is not None:
-            kwargs[key] = flag
+    for key, kind in (("primary_region", str), ("replica_region", str), *((k, bool) for k in _FLAGS)):
+        if (value := r.typed(d, key, kind)) is not None:
+            kwargs[key] = value
     if (origins := r.strings(d, "cors_allowed_origins")) is not None:
         kwargs["cors_allowed_origins"] = origins
     if (tags := r.tags(d, "tags")) is not None:
         kwargs["tags"] = tags
     with r.at("parameters"):
+        read = len(r.errors)
         kwargs["parameters"] = _parameters(r, d.get("parameters"))
-    shaped = len(r.errors) == before
-    for key, read in (("table", _table), ("images", _images), ("monitoring", _monitoring)):
+        dropped = len(r.errors) > read
+    # Left out for its shape, a required field, flag or parameter would make the model report
+    # problems that are not there (a missing key, a default flag): then only the shape is reported.
+    shaped = not dropped and all(k in kwargs for k in required[:2]) and "parameters" in d
+    shaped = shaped and all(k in kwargs for k in _FLAGS if d.get(k) is not None)
+    for key, section in (("table", _table), ("images", _images), ("monitoring", _monitoring)):
         with r.at(key):
-            section = read(r, d.get(key))
-        if section is not None:
-            kwargs[key] = section
+            settings = section(r, d.get(key))
+        if settings is not None:
+            kwargs[key] = settings
     with r.at("deployment"):
         deployment = read_deployment(r, d.get("deployment"))
     if deployment is not None:

@@ -183,12 +183,26 @@ def test_missing_file_and_unknown_env_exit_2(tmp_path: Path, capsys: pytest.Capt
 
 def test_every_problem_is_reported_at_once() -> None:
     data = example_data()
-    data["environments"]["prod"]["primary_region"] = "nowhere-1"
+    prod = data["environments"]["prod"]
+    prod["primary_region"] = "nowhere-1"
+    prod["cors_allowed_origins"] = ["*", "*"]  # a value problem and a shape problem in one list
+    prod["table"] = {"pitr_recovery_period_days": 0}
+    prod["replicaton"] = True
     data["environments"]["dev"]["deployment"]["accounts"] = ["1"]
     with pytest.raises(ConfigError) as err:
         parse_config(data, "x.yaml")
-    fields = {e.field for e in err.value.errors}
-    assert {"environments.prod.primary_region", "environments.dev.deployment.accounts[0]"} <= fields
+    fields = [e.field for e in err.value.errors]
+    assert sorted(fields) == sorted(
+        f"environments.{f}"
+        for f in (
+            "prod.primary_region",
+            "prod.cors_allowed_origins[0]",
+            "prod.cors_allowed_origins[1]",
+            "prod.table.pitr_recovery_period_days",
+            "prod.replicaton",
+            "dev.deployment.accounts[0]",
+        )
+    )
 
 
 def test_bundled_example_is_valid_and_immutable() -> None:
