@@ -15,14 +15,30 @@ from appstorage.render import to_request_json
 from appstorage.tags import standard_tags
 from appstorage.templates import TemplateKind, build_environment
 
-from .model import DesiredInstance, DesiredStackSet
+from .model import AccountFilter, DesiredInstance, DesiredStackSet, EnvironmentRef
 
-__all__ = ["administration_region", "desired_stack_set", "desired_stack_sets", "instance_overrides"]
+__all__ = [
+    "administration_region",
+    "desired_stack_set",
+    "desired_stack_sets",
+    "environment_ref",
+    "instance_overrides",
+]
 
 
 def administration_region(env: Environment) -> str:
     """Where both stack sets of an environment live (their instances go to their own region)."""
     return env.primary_region
+
+
+def environment_ref(config: Config, env: Environment) -> EnvironmentRef:
+    return EnvironmentRef(
+        name=env.name,
+        name_prefix=config.prefix,
+        primary_region=env.primary_region,
+        replica_region=env.replica_region,
+        config_source=str(config.source),
+    )
 
 
 def instance_overrides(env: Environment, target: str, region: str, kind: TemplateKind) -> dict[str, str]:
@@ -58,7 +74,7 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
     template = json.loads(body)
     if deployment.permission_model == "SERVICE_MANAGED":
         # One target per organizational unit in the template's region: CloudFormation expands
-        # it to the OU's accounts (filtered by account_filter_type/accounts, see the executor).
+        # it to the OU's accounts (filtered by account_filter_type/accounts: ``account_filter``).
         targets = deployment.organizational_units
     else:
         targets = deployment.accounts
@@ -81,6 +97,7 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
         template_body=body,
         parameters=parameters,
         instances=instances,
+        environment=environment_ref(config, env),
         permission_model=deployment.permission_model,
         organizational_units=deployment.organizational_units,
         tags=standard_tags(config, env),
@@ -95,6 +112,14 @@ def desired_stack_set(config: Config, env: Environment, kind: TemplateKind, body
         administration_role_arn=(
             deployment.administration_role_arn if deployment.permission_model == "SELF_MANAGED" else None
         ),
+        call_as=deployment.call_as,
+        account_filter=(
+            AccountFilter(deployment.account_filter_type, deployment.accounts)
+            if deployment.permission_model == "SERVICE_MANAGED" and deployment.account_filter_type != "NONE"
+            else None
+        ),
+        operation_preferences=deployment.operation_preferences,
+        template_bucket=deployment.template_bucket,
     )
 
 

@@ -29,34 +29,42 @@ name, or an instance could not be deleted, it is kept and the command says why.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import ClientError
 
-from .execute import Declined, DeployError, Executor, FailedInstance, group_targets
+from .awserrors import error_code
+from .errors import DeployError, FailedInstance
 from .model import STATEFUL_TYPES, DesiredInstance, DesiredStackSet, ObservedInstance, ObservedStackSet
-from .observe import error_code
+from .observe import observe_stack_set
+from .operations import OperationRunner
 from .plan import parse_template_body
+from .preflight import operation_groups
+from .requests import instances_request
 from .retained import physical_resources
 
 if TYPE_CHECKING:
-    from .cli import Context
+    from mypy_boto3_cloudformation import CloudFormationClient
 
 __all__ = [
     "RETAINING_POLICIES",
     "DestroyRefused",
     "DestroyedStackSet",
     "RetainedResource",
-    "cmd_destroy",
+    "Targets",
+    "configured_instances",
     "destroy",
     "destroy_refusals",
+    "destroy_targets",
     "destroy_to_json",
     "render_destroy",
     "retained_resources",
 ]
+
+#: Each stack set with its observed state (None: it does not exist), in deletion order.
+Targets = Sequence[tuple[DesiredStackSet, ObservedStackSet | None]]
 
 
 @attrs.frozen
@@ -112,7 +120,7 @@ def destroy_refusals(desired: DesiredStackSet, observed: ObservedStackSet) -> li
     stateful resource of the *deployed* template without DeletionPolicy Retain, an instance to
     delete that is not CURRENT (its stack may run an older template), or a deployed template that
     cannot be read. Empty when deleting is safe (or there is nothing to delete)."""
-    mine = [i for i in observed.instances if _named(desired, i)]
+    mine = configured_instances(desired, observed)
     if not mine:
         return []
     problems: list[str] = []
@@ -140,7 +148,7 @@ def destroy_refusals(desired: DesiredStackSet, observed: ObservedStackSet) -> li
 
 
 def retained_resources(
-    executor: Executor, observed: ObservedStackSet, instances: Sequence[tuple[str, str]]
+    desired: DesiredStackSet, observed: ObservedStackSet, instances: Sequence[tuple[str, str]]
 ) -> tuple[RetainedResource, ...]:
     """The resources of the *deployed* template (``observed``) with DeletionPolicy Retain, in
     each instance (:func:`destroy_refusals` made sure every deleted instance ran it): a global
@@ -152,7 +160,7 @@ def retained_resources(
         if isinstance(resources[logical_id], Mapping)
         and resources[logical_id].get("DeletionPolicy") in RETAINING_POLICIES
     ]
-    prefix, env = executor.config.prefix, executor.env.name
+    prefix, env = desired.environment.name_prefix, desired.environment.name
     return tuple(
         RetainedResource(owned.account, owned.region, owned.logical_id, owned.resource_type, owned.name)
         for account, region in sorted(instances)
@@ -161,9 +169,12 @@ def retained_resources(
     )
 
 
-def targets(executor: Executor) -> list[tuple[DesiredStackSet, ObservedStackSet | None]]:
-    """Both stack sets in deletion order (primary first: it references the replica's buckets)."""
-    return [(d, executor.observe(d)) for d in reversed(executor.desired)]
+def destroy_targets(
+    cfn: CloudFormationClient, desired: Sequence[DesiredStackSet]
+) -> list[tuple[DesiredStackSet, ObservedStackSet | None]]:
+    """The ``desired`` stack sets (rollout order) as observed, in deletion order (primary first:
+    it references the replica's buckets)."""
+    return [(d, observe_stack_set(cfn, d.name, d.call_as, with_overrides=True)) for d in reversed(desired)]
 
 
 def _by_ou(desired: DesiredStackSet, instance: ObservedInstance) -> bool:
@@ -180,6 +191,11 @@ def _delete_targets(desired: DesiredStackSet, instances: Sequence[ObservedInstan
     return [DesiredInstance(target, region) for target, region in sorted(pairs)]
 
 
+def configured_instances(desired: DesiredStackSet, observed: ObservedStackSet) -> list[ObservedInstance]:
+    """The instances of ``observed`` that the configuration names (the only ones destroy deletes)."""
+    return [i for i in observed.instances if _named(desired, i)]
+
+
 def _named(desired: DesiredStackSet, instance: ObservedInstance) -> bool:
     if _by_ou(desired, instance):
         return instance.organizational_unit in desired.organizational_units and instance.region in {
@@ -189,42 +205,40 @@ def _named(desired: DesiredStackSet, instance: ObservedInstance) -> bool:
 
 
 def _settled(
-    executor: Executor, desired: DesiredStackSet, observed: ObservedStackSet
+    cfn: CloudFormationClient, runner: OperationRunner, desired: DesiredStackSet, observed: ObservedStackSet
 ) -> ObservedStackSet | None:
     """``observed`` once the operations already in flight on it (an interrupted run) finished."""
     if not observed.running_operation_ids:
         return observed
     for op in observed.running_operation_ids:
-        executor.reporter.info(f"{desired.name}: waiting for operation {op} already in flight")
-        executor.wait(desired.name, op, 0)
-    return executor.observe(desired)
+        runner.reporter.info(f"{desired.name}: waiting for operation {op} already in flight")
+        runner.wait(desired.name, op)
+    return observe_stack_set(cfn, desired.name, desired.call_as, with_overrides=True)
 
 
 def _destroy_one(
-    executor: Executor, desired: DesiredStackSet, current: ObservedStackSet
+    runner: OperationRunner, desired: DesiredStackSet, current: ObservedStackSet
 ) -> DestroyedStackSet:
     name = desired.name
-    mine = [i for i in current.instances if _named(desired, i)]
+    mine = configured_instances(desired, current)
     foreign = tuple((i.account, i.region) for i in current.instances if not _named(desired, i))
     operations: list[str] = []
     failed: list[FailedInstance] = []
     deleted: list[tuple[str, str]] = []
-    for targets, regions in group_targets(_delete_targets(desired, mine)):
+    for targets, regions, _overrides in operation_groups(_delete_targets(desired, mine)):
         # RetainStacks False: the stacks are deleted; DeletionPolicy Retain keeps the data.
         request = {
-            **executor._targets_request(desired, targets, regions, None, "DeleteStackInstances"),
+            **instances_request(desired, "DeleteStackInstances", targets, regions),
             "RetainStacks": False,
         }
-        op = executor._mutate(name, "DeleteStackInstances", request)
-        operations.append(op)
         covered = [
             i
             for i in mine
             if i.region in regions and (i.organizational_unit if _by_ou(desired, i) else i.account) in targets
         ]
-        before = len(executor.partial_failures)
-        executor.wait(name, op, len(covered))
-        op_failed = [f for _, _, fs in executor.partial_failures[before:] for f in fs]
+        result = runner.run(name, "DeleteStackInstances", request, total=len(covered))
+        operations.append(result.id)
+        op_failed = list(result.failed)
         failed += op_failed
         bad = {(f.account, f.region) for f in op_failed}
         deleted += [(i.account, i.region) for i in covered if (i.account, i.region) not in bad]
@@ -238,7 +252,7 @@ def _destroy_one(
     stack_set_deleted = False
     if not kept_reason:
         try:
-            executor.cfn().delete_stack_set(StackSetName=name, CallAs=executor.call_as)
+            runner.delete_stack_set(name)
             stack_set_deleted = True
         except ClientError as exc:
             code = error_code(exc)
@@ -258,28 +272,27 @@ def _destroy_one(
         kept_reason=kept_reason,
         foreign_instances=foreign,
         failed=tuple(failed),
-        retained=retained_resources(executor, current, deleted),
+        retained=retained_resources(desired, current, deleted),
     )
 
 
-def destroy(
-    executor: Executor, found: Sequence[tuple[DesiredStackSet, ObservedStackSet | None]]
-) -> list[DestroyedStackSet]:
-    """Delete the instances (waiting for each operation), then the stack sets, primary first.
+def destroy(found: Targets, *, cfn: CloudFormationClient, runner: OperationRunner) -> list[DestroyedStackSet]:
+    """Delete the instances (waiting for each operation), then the stack sets, in the order of
+    ``found`` (:func:`destroy_targets`: primary first).
 
     Raises :class:`DestroyRefused` before any delete call when deleting the stacks of either
     stack set could delete data (:func:`destroy_refusals`)."""
-    settled = [(d, _settled(executor, d, o) if o is not None else None) for d, o in found]
+    settled = [(d, _settled(cfn, runner, d, o) if o is not None else None) for d, o in found]
     problems = [p for d, o in settled if o is not None for p in destroy_refusals(d, o)]
     if problems:
-        raise DestroyRefused(executor.env.name, problems)
+        raise DestroyRefused(found[0][0].environment.name, problems)
     results: list[DestroyedStackSet] = []
     for desired, observed in settled:
         if observed is None:
-            executor.reporter.info(f"{desired.name}: does not exist; nothing to delete")
+            runner.reporter.info(f"{desired.name}: does not exist; nothing to delete")
             results.append(DestroyedStackSet(desired.name, desired.kind, existed=False))
             continue
-        results.append(_destroy_one(executor, desired, observed))
+        results.append(_destroy_one(runner, desired, observed))
     return results
 
 
@@ -319,59 +332,3 @@ def destroy_to_json(results: Sequence[DestroyedStackSet]) -> dict[str, Any]:
         "retained": [attrs.asdict(x) for r in results for x in r.retained],
         "complete": all(r.stack_set_deleted or not r.existed for r in results),
     }
-
-
-# --------------------------------------------------------------------------- command
-
-
-def _describe(found: Sequence[tuple[DesiredStackSet, ObservedStackSet | None]]) -> list[str]:
-    lines = []
-    for desired, observed in found:
-        if observed is None:
-            lines.append(f"  {desired.name}: does not exist")
-        else:
-            where = ", ".join(f"{i.account} {i.region}" for i in observed.instances if _named(desired, i))
-            lines.append(f"  {desired.name}: delete stack set and instance(s) {where or '(none)'}")
-    return lines
-
-
-def cmd_destroy(ctx: Context) -> int:
-    """Exit 0 everything named is gone, 1 something was kept or failed, 2 not confirmed (no TTY)."""
-    confirmed = ctx.args.yes or ctx.local
-    if not confirmed and not ctx.stdin_tty:
-        ctx.err.print(
-            "error: destroy deletes stack instances and stack sets: pass --yes to run it without a prompt",
-            markup=False,
-        )
-        return 2
-    result: dict[str, Any] = {}
-    complete = True
-    for env in ctx.environments:
-        executor = ctx.executor(env)
-        found = targets(executor)
-        # Refused before the prompt when already known (stack sets with operations in flight are
-        # checked again by destroy() once those finished).
-        problems = [
-            p
-            for d, o in found
-            if o is not None and not o.running_operation_ids
-            for p in destroy_refusals(d, o)
-        ]
-        if problems:
-            raise DestroyRefused(env.name, problems)
-        if not confirmed:
-            ctx.err.print(f"destroy {env.name}:\n" + "\n".join(_describe(found)), markup=False)
-            ctx.err.print("the table and the buckets are retained (DeletionPolicy Retain)", markup=False)
-            answer = ctx.confirm_input(f"Type the environment name ({env.name}) to destroy it: ")
-            if answer.strip() != env.name:
-                raise Declined(f"destroy {env.name} cancelled: nothing was deleted")
-        results = destroy(executor, found)
-        complete = complete and all(r.stack_set_deleted or not r.existed for r in results)
-        if ctx.args.json:
-            result[env.name] = destroy_to_json(results)
-        else:
-            ctx.out.print(f"[bold]{env.name}[/bold]")
-            ctx.out.print(render_destroy(env.name, results), markup=False, highlight=False)
-    if ctx.args.json:
-        ctx.out.file.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
-    return 0 if complete else 1

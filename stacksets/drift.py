@@ -16,30 +16,35 @@ reported.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import ClientError
 
-from .execute import UNREADABLE_HINT, Executor, FailedInstance, unreadable_reason
-from .model import DesiredStackSet, ObservedInstance
+from .awserrors import unreadable_reason
+from .errors import FailedInstance
+from .model import CallAs, DesiredStackSet, ObservedInstance
+from .observe import observe_stack_set
+from .operations import OperationRunner
+from .outputs import UNREADABLE_HINT
+from .requests import detect_drift_request
+from .stacks import InstanceStacks
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
-
-    from .cli import Context
 
 __all__ = [
     "InstanceDrift",
     "PropertyDrift",
     "ResourceDrift",
     "StackSetDrift",
-    "cmd_drift",
     "detect_drift",
     "drift_to_json",
+    "instance_drift",
     "render_drift",
+    "resource_drifts",
+    "running_drift_detection",
 ]
 
 #: Resource drift statuses worth reporting (IN_SYNC and NOT_CHECKED are not).
@@ -100,10 +105,10 @@ class StackSetDrift:
         return not (self.drifted or self.unchecked or self.failed)
 
 
-def _running_drift_detection(executor: Executor, name: str) -> str | None:
+def running_drift_detection(cfn: CloudFormationClient, name: str, call_as: CallAs) -> str | None:
     """The id of a DETECT_DRIFT operation already running or queued on the stack set."""
-    paginator = executor.cfn().get_paginator("list_stack_set_operations")
-    for page in paginator.paginate(StackSetName=name, CallAs=executor.call_as):
+    paginator = cfn.get_paginator("list_stack_set_operations")
+    for page in paginator.paginate(StackSetName=name, CallAs=call_as):
         for summary in page.get("Summaries", []):
             if summary.get("Action") == "DETECT_DRIFT" and summary.get("Status") in _ACTIVE:
                 return str(summary["OperationId"])
@@ -151,20 +156,20 @@ def resource_drifts(cfn: CloudFormationClient, stack_id: str) -> tuple[ResourceD
     return tuple(out)
 
 
-def _instance_drift(
-    executor: Executor, desired: DesiredStackSet, instance: ObservedInstance
+def instance_drift(
+    stacks: InstanceStacks, desired: DesiredStackSet, instance: ObservedInstance
 ) -> InstanceDrift:
+    """One instance's drift; a DRIFTED one with its drifted resources, read in its account and
+    Region. An instance whose resources cannot be read there (the execution role cannot be
+    assumed, or the call is denied) is "not checked: <reason>"; other errors stop the command."""
     resources: tuple[ResourceDrift, ...] = ()
     stack_id = instance.stack_id
     if instance.drift_status == "DRIFTED":
-        # The execution role may not be assumable (or may lack the permission) in the member
-        # account: that instance is reported "not checked", the others still are.
         try:
             if not stack_id:
-                stack_id = str((executor._stack(desired.name, instance) or {}).get("StackId", ""))
+                stack_id = str((stacks.stack(desired.name, instance) or {}).get("StackId", ""))
             if stack_id:
-                cfn = executor._target_cfn(instance.account, instance.region)
-                resources = resource_drifts(cfn, stack_id)
+                resources = resource_drifts(stacks.client(instance.account, instance.region), stack_id)
         except ClientError as exc:
             reason = unreadable_reason(exc)
             if reason is None:
@@ -179,42 +184,44 @@ def _instance_drift(
     return InstanceDrift(instance.account, instance.region, instance.drift_status, stack_id, resources)
 
 
-def detect_drift(executor: Executor) -> list[StackSetDrift]:
-    """Detect, wait, report: one :class:`StackSetDrift` per stack set, in rollout order."""
+def detect_drift(
+    desired: Sequence[DesiredStackSet],
+    *,
+    cfn: CloudFormationClient,
+    runner: OperationRunner,
+    stacks: InstanceStacks,
+) -> list[StackSetDrift]:
+    """Detect, wait, report: one :class:`StackSetDrift` per stack set of ``desired``, in order
+    (``cfn``: their administration Region's client)."""
     reports: list[StackSetDrift] = []
-    for desired in executor.desired:
-        observed = executor.observe(desired, for_plan=False)
+    for d in desired:
+        observed = observe_stack_set(cfn, d.name, d.call_as)
         if observed is None:
-            executor.reporter.info(f"{desired.name}: not deployed")
-            reports.append(StackSetDrift(desired.name, desired.kind, deployed=False))
+            runner.reporter.info(f"{d.name}: not deployed")
+            reports.append(StackSetDrift(d.name, d.kind, deployed=False))
             continue
         if not observed.instances:
-            reports.append(StackSetDrift(desired.name, desired.kind, deployed=True))
+            reports.append(StackSetDrift(d.name, d.kind, deployed=True))
             continue
-        op = _running_drift_detection(executor, desired.name)
-        if op is not None:
-            executor.reporter.info(f"{desired.name}: drift detection {op} already running; waiting for it")
+        total = len(observed.instances)
+        running = running_drift_detection(cfn, d.name, d.call_as)
+        if running is not None:
+            runner.reporter.info(f"{d.name}: drift detection {running} already running; waiting for it")
+            result = runner.wait(d.name, running, total)
         else:
-            request = {
-                "StackSetName": desired.name,
-                "OperationPreferences": executor._preferences(sorted({i.region for i in observed.instances})),
-                "CallAs": executor.call_as,
-            }
-            # _mutate waits for any other operation in progress and uses an idempotent OperationId.
-            op = executor._mutate(desired.name, "DetectStackSetDrift", request)
-        before = len(executor.partial_failures)
-        executor.wait(desired.name, op, len(observed.instances))
-        failed = [f for _, _, fs in executor.partial_failures[before:] for f in fs]
-        after = executor.observe(desired, for_plan=False)
+            # The runner waits for any other operation in progress and uses an idempotent OperationId.
+            request = detect_drift_request(d, sorted({i.region for i in observed.instances}))
+            result = runner.run(d.name, "DetectStackSetDrift", request, total=total)
+        after = observe_stack_set(cfn, d.name, d.call_as)
         instances = after.instances if after is not None else ()
         reports.append(
             StackSetDrift(
-                desired.name,
-                desired.kind,
+                d.name,
+                d.kind,
                 deployed=True,
-                operation_id=op,
-                instances=tuple(_instance_drift(executor, desired, i) for i in instances),
-                failed=tuple(failed),
+                operation_id=result.id,
+                instances=tuple(instance_drift(stacks, d, i) for i in instances),
+                failed=result.failed,
             )
         )
     return reports
@@ -281,23 +288,3 @@ def drift_to_json(reports: Sequence[StackSetDrift]) -> dict[str, Any]:
         "in_sync": all(r.clean for r in reports),
         "stack_sets": stack_sets,
     }
-
-
-# --------------------------------------------------------------------------- command
-
-
-def cmd_drift(ctx: Context) -> int:
-    """Exit 0 in sync, 1 drift found or not checkable (see the module docstring)."""
-    result: dict[str, Any] = {}
-    clean = True
-    for env in ctx.environments:
-        reports = detect_drift(ctx.executor(env))
-        clean = clean and all(r.clean for r in reports)
-        if ctx.args.json:
-            result[env.name] = drift_to_json(reports)
-        else:
-            ctx.out.print(f"[bold]{env.name}[/bold]")
-            ctx.out.print(render_drift(env.name, reports), markup=False, highlight=False)
-    if ctx.args.json:
-        ctx.out.file.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
-    return 0 if clean else 1

@@ -193,10 +193,12 @@ class ReplicaMismatch(DeployError):
 
 
 class PreflightError(DeployError):
-    """The configuration cannot be deployed as is (checked before any API call): exit 2."""
+    """The configuration (in the file ``source``) cannot be deployed as is (checked before any API
+    call): exit 2."""
 
-    def __init__(self, errors: Sequence[str]) -> None:
+    def __init__(self, errors: Sequence[str], source: str = "") -> None:
         self.errors = tuple(errors)
+        self.source = source
         super().__init__("\n".join(self.errors))
 
 

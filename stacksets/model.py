@@ -12,13 +12,18 @@ from typing import Any, Literal
 
 import attrs
 
+from appstorage.config import OperationPreferences
+
 __all__ = [
     "NAME_PROPERTIES",
     "STATEFUL_TYPES",
     "TABLE_TYPES",
+    "AccountFilter",
     "Action",
+    "CallAs",
     "DesiredInstance",
     "DesiredStackSet",
+    "EnvironmentRef",
     "InstanceDiff",
     "ObservedInstance",
     "ObservedStackSet",
@@ -42,6 +47,8 @@ NAME_PROPERTIES: Mapping[str, str] = {
 }
 
 Action = Literal["create", "update", "no change"]
+#: CallAs of every StackSet call: SELF, or DELEGATED_ADMIN (a delegated administrator of the organization).
+CallAs = Literal["SELF", "DELEGATED_ADMIN"]
 
 
 @attrs.frozen
@@ -54,8 +61,31 @@ class DesiredInstance:
 
 
 @attrs.frozen
+class EnvironmentRef:
+    """The environment a stack set belongs to: what its resources are named after, and where it
+    is configured (for the fixes error messages suggest)."""
+
+    name: str
+    #: the configuration's name prefix (``name_prefix``, or the project): names of tables and buckets
+    name_prefix: str
+    primary_region: str
+    replica_region: str
+    #: the configuration file
+    config_source: str = ""
+
+
+@attrs.frozen
+class AccountFilter:
+    """SERVICE_MANAGED targets: which accounts of the organizational units get instances."""
+
+    type: Literal["INTERSECTION", "DIFFERENCE"]
+    accounts: tuple[str, ...]
+
+
+@attrs.frozen
 class DesiredStackSet:
-    """What one stack set should look like after the rollout."""
+    """What one stack set should look like after the rollout, with everything the requests that
+    create, update and delete it send (:mod:`stacksets.requests` builds them from this alone)."""
 
     name: str
     kind: Literal["primary", "replica"]
@@ -64,6 +94,7 @@ class DesiredStackSet:
     template_body: str  # the exact JSON text that will be sent
     parameters: Mapping[str, str]  # ParameterKey -> default value sent with the stack set
     instances: tuple[DesiredInstance, ...]
+    environment: EnvironmentRef
     permission_model: Literal["SELF_MANAGED", "SERVICE_MANAGED"] = "SELF_MANAGED"
     organizational_units: tuple[str, ...] = ()
     tags: Mapping[str, str] = attrs.field(factory=dict)
@@ -75,6 +106,13 @@ class DesiredStackSet:
     #: SELF_MANAGED only: the AdministrationRoleARN sent; None sends none, and CloudFormation uses
     #: arn:<partition>:iam::<administrator account>:role/AWSCloudFormationStackSetAdministrationRole.
     administration_role_arn: str | None = None
+    call_as: CallAs = "SELF"
+    #: SERVICE_MANAGED only: the account filter of Create/UpdateStackInstances; None sends none.
+    account_filter: AccountFilter | None = None
+    #: OperationPreferences of every operation (RegionOrder narrowed to each operation's Regions).
+    operation_preferences: OperationPreferences = attrs.field(factory=OperationPreferences)
+    #: The S3 bucket a template over the TemplateBody limit is staged in (TemplateURL); None: none.
+    template_bucket: str | None = None
 
 
 @attrs.frozen

@@ -40,13 +40,13 @@ from botocore.exceptions import ClientError
 from appstorage.naming import Purpose, bucket_name_for_region, table_name
 from appstorage.validators import partition_of
 
-from .execute import DeployError, unreadable_reason
+from .awserrors import error_code, unreadable_reason
+from .errors import DeployError
 from .model import NAME_PROPERTIES, STATEFUL_TYPES, TABLE_TYPES, StackSetPlan
-from .observe import error_code
 from .plan import instances_to_create
+from .progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
-    from .execute import Executor
     from .session import ClientFactory
 
 __all__ = [
@@ -434,19 +434,25 @@ class RetainedResourcesFound(DeployError):
         super().__init__(render_found(env, config_source, found))
 
 
-def check_before_create(executor: Executor, plans: Sequence[StackSetPlan]) -> None:
+def check_before_create(
+    plans: Sequence[StackSetPlan], factory: ClientFactory, role: str, reporter: Reporter | None = None
+) -> None:
     """Look up what the instances ``plans`` create would own, in both phases, before the first
-    mutating call; raise :class:`RetainedResourcesFound` when anything exists or is unknown. No
-    call at all when no instance is to be created."""
-    resources, unchecked = resources_to_create(plans, prefix=executor.config.prefix, env=executor.env.name)
+    mutating call (in each account with the execution role ``role``); raise
+    :class:`RetainedResourcesFound` when anything exists or is unknown. No call at all when no
+    instance is to be created."""
+    if not plans:
+        return
+    env = plans[0].desired.environment
+    resources, unchecked = resources_to_create(plans, prefix=env.name_prefix, env=env.name)
     if unchecked:
-        executor.reporter.info(
+        (reporter or NullReporter()).info(
             "not checked for retained resources (organizational units: their accounts are known only once "
             f"CloudFormation expands them): {'; '.join(unchecked)}"
         )
     if not resources:
         return
-    found = find_existing(executor.factory, executor.deployment.execution_role_name, resources)
+    found = find_existing(factory, role, resources)
     found.sort(key=lambda f: attrs.astuple(f.resource))  # by account, Region, ...
     if found:
-        raise RetainedResourcesFound(executor.env.name, str(executor.config.source), found)
+        raise RetainedResourcesFound(env.name, env.config_source, found)

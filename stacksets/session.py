@@ -91,7 +91,8 @@ class ClientFactory:
 
     ``session`` is the caller's session; ``endpoint_url`` points every client at an
     AWS-compatible endpoint (the local emulator); ``hooks`` are called with each new client
-    (tests and the benchmark count calls with them).
+    (tests and the benchmark count calls with them). ``caller_account``: the account of the
+    session's credentials when known (else STS GetCallerIdentity tells, once).
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class ClientFactory:
         role_session_name: str = "appstorage-deploy",
         hooks: tuple[Callable[[Any], None], ...] = (),
         now: Callable[[], datetime] | None = None,
+        caller_account: str | None = None,
     ) -> None:
         self.session = session
         #: The clock assumed-role credentials are checked against (UTC, timezone-aware; tests inject).
@@ -117,7 +119,7 @@ class ClientFactory:
         self.hooks = hooks
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._sessions: dict[tuple[str, str], boto3.Session] = {}
-        self._caller: str | None = None
+        self._caller: str | None = caller_account
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ generic

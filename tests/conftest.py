@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from appstorage.config import Config, load_config
+from tests.faults import VirtualBotocoreTime
 
 # botocore must never find real credentials or reach AWS from the tests.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -27,6 +28,13 @@ def _isolated_yaml_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.pop("APPSTORAGE_CACHE_DIR", None)
     else:
         os.environ["APPSTORAGE_CACHE_DIR"] = previous
+
+
+@pytest.fixture
+def botocore_time(monkeypatch: pytest.MonkeyPatch) -> VirtualBotocoreTime:
+    """botocore's retry waits (backoff and the adaptive rate limiter) on a virtual clock: see
+    :class:`tests.faults.VirtualBotocoreTime`. Request it before creating the clients."""
+    return VirtualBotocoreTime().install(monkeypatch)
 
 
 @pytest.fixture(scope="session")

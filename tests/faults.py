@@ -10,27 +10,41 @@ else goes to moto. Every request is recorded (operation and parameters) in order
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
 import attrs
+import botocore.endpoint
+import botocore.retries.bucket
+import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from stacksets.cli import main
-from stacksets.execute import Backoff, Runtime
 from stacksets.local import local_session
+from stacksets.operations import Backoff, Runtime
+from stacksets.preflight import TEMPLATE_BODY_LIMIT
+from stacksets.session import CallLog
 
 DELETES = ("DeleteStackInstances", "DeleteStackSet", "DeleteStack", "StopStackSetOperation")
 
 
-class _Raw:
+class RawBody:
+    """The raw body of a fake HTTP response (what ``AWSResponse`` reads)."""
+
     def __init__(self, body: bytes) -> None:
         self.body = body
 
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self.body
+
+
+def fake_response(url: str, status: int, body: bytes) -> AWSResponse:
+    """A fake HTTP response, as a ``before-send`` hook returns it instead of sending the request."""
+    return AWSResponse(url, status, HTTPHeaders(), RawBody(body))
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -133,7 +147,7 @@ class Faults:
             rule.hits += 1
             if rule.raises is not None:
                 raise rule.raises()
-            return AWSResponse(request.url, rule.status, HTTPHeaders(), _Raw(rule.body))
+            return fake_response(request.url, rule.status, rule.body)
         return None
 
     # ------------------------------------------------------------------ queries
@@ -147,6 +161,56 @@ class Faults:
 
     def deletes(self) -> list[str]:
         return [op for op, _ in self.requests if op in DELETES]
+
+
+class VirtualBotocoreTime:
+    """botocore's own retry waits on a virtual clock, so that no test waits for them while
+    botocore's retry logic runs unchanged: the backoff sleep between attempts
+    (``botocore.endpoint``) and the adaptive retry mode's client-side rate limiter
+    (``botocore.retries.bucket``: its clock, and the token bucket's wait for capacity) advance
+    :attr:`now` instead of waiting. :attr:`backoffs` and :attr:`rate_limits` record the waits.
+
+    Only clients created after :meth:`install` get the virtual rate limiter (botocore makes it
+    with each client)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        #: botocore's backoff between the attempts of a call
+        self.backoffs: list[float] = []
+        #: the adaptive mode's waits for sending capacity after throttling
+        self.rate_limits: list[float] = []
+
+    def _backoff(self, seconds: float) -> None:
+        self.backoffs.append(seconds)
+        self.now += seconds
+
+    def _rate_limit(self, seconds: float) -> None:
+        self.rate_limits.append(seconds)
+        self.now += seconds
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> VirtualBotocoreTime:
+        virtual = self
+
+        class Clock:  # botocore.retries.bucket.Clock
+            def sleep(self, amount: float) -> None:
+                virtual._rate_limit(amount)
+
+            def current_time(self) -> float:
+                return virtual.now
+
+        class Condition(threading.Condition):  # the token bucket waits on one for new capacity
+            def wait(self, timeout: float | None = None) -> bool:
+                # At least a millisecond passes, as on a real clock: a wait too short to move the
+                # clock (float rounding) would leave the bucket short of capacity for ever.
+                virtual._rate_limit(max(timeout or 0.0, 0.001))
+                return True
+
+        monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=self._backoff))
+        monkeypatch.setattr(botocore.retries.bucket, "Clock", Clock)
+        monkeypatch.setattr(
+            botocore.retries.bucket, "threading", SimpleNamespace(Lock=threading.Lock, Condition=Condition)
+        )
+        return self
 
 
 class FakeClock:
@@ -179,32 +243,49 @@ class FakeClock:
 
 
 def run_cli(
-    endpoint: str,
+    endpoint: str | None,
     *args: str,
     faults: Faults | None = None,
     clock: FakeClock | None = None,
+    log: CallLog | None = None,
     hooks: tuple[Any, ...] = (),
     confirm_input: Callable[[str], str] = input,
-    outputs: Path | None = None,
+    outputs: Path | str | None = None,
+    template_limit: int = TEMPLATE_BODY_LIMIT,
 ) -> tuple[int, str, str]:
+    """The deployer's CLI (``main``) with ``args`` against ``endpoint`` (None: none, e.g. for
+    bad input or ``--local``): dummy credentials, an injected clock (:class:`FakeClock`), the
+    ``faults`` and ``log`` attached to every client. Returns (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    extra = ["--outputs-file", str(outputs)] if outputs is not None else []
+    extra = ["--endpoint-url", endpoint] if endpoint is not None else []
+    if outputs is not None:
+        extra += ["--outputs-file", str(outputs)]
+    attached = (*hooks, *((faults.attach,) if faults else ()), *((log.attach,) if log else ()))
     code = main(
-        [*args, "--endpoint-url", endpoint, *extra],
+        [*args, *extra],
         session=local_session(),
         runtime=(clock or FakeClock()).runtime(),
-        hooks=(*hooks, *((faults.attach,) if faults else ())),
+        hooks=attached,
         stdout=out,
         stderr=err,
         confirm_input=confirm_input,
+        template_limit=template_limit,
     )
     return code, out.getvalue(), err.getvalue()
 
 
 def deploy(
-    endpoint: str, config: Path, faults: Faults | None = None, clock: FakeClock | None = None, *extra: str
+    endpoint: str,
+    config: Path,
+    *extra: str,
+    faults: Faults | None = None,
+    clock: FakeClock | None = None,
+    log: CallLog | None = None,
+    hooks: tuple[Any, ...] = (),
+    outputs: Path | str | None = None,
 ) -> tuple[int, str, str]:
-    """``deploy --env dev --yes`` of ``config``, outputs next to it, with injected faults."""
+    """``deploy --env dev --yes`` of ``config`` (``extra``: more options, e.g. ``--env prod``),
+    outputs next to it unless ``outputs`` says where."""
     return run_cli(
         endpoint,
         "deploy",
@@ -216,5 +297,7 @@ def deploy(
         *extra,
         faults=faults,
         clock=clock,
-        outputs=config.parent / "outputs.json",
+        log=log,
+        hooks=hooks,
+        outputs=outputs if outputs is not None else config.parent / "outputs.json",
     )

@@ -1,17 +1,25 @@
-"""Small helpers shared by the template tests."""
+"""Small helpers shared by the tests: the bundled example as data, configuration files, built
+templates; for the deployer, test accounts, configuration writers, offline client factories,
+seeding, and a closed port. (The CLI runners and fault injection are in :mod:`tests.faults`.)"""
 
 from __future__ import annotations
 
 import copy
 import json
+import socket
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 import yaml
 
 from appstorage.config import Config, bundled_example_path, load_config, parse_config
 from appstorage.render import to_json
 from appstorage.templates import build_environment
+
+if TYPE_CHECKING:
+    from stacksets.session import ClientFactory
 
 
 def example_data() -> dict[str, Any]:
@@ -43,8 +51,10 @@ ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 
 
 def write_config(tmp_path: Path, **changes: Any) -> Path:
-    """The bundled example with dev and prod deployed to three accounts, plus ``changes``."""
-    data = yaml.safe_load(bundled_example_path().read_text())
+    """The bundled example with dev and prod deployed to three accounts, plus ``changes``
+    (``name_prefix=...``, or ``<env>__<field>=...`` for an environment's field), written to a
+    new file in ``tmp_path``."""
+    data = example_data()
     for env in ("dev", "prod"):
         data["environments"][env]["deployment"]["accounts"] = list(ACCOUNTS)
     for key, value in changes.items():
@@ -53,9 +63,47 @@ def write_config(tmp_path: Path, **changes: Any) -> Path:
         else:
             env, field = key.split("__")
             data["environments"][env][field] = value
-    path = tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return write_yaml(tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}.yaml", data)
+
+
+def with_dev_deployment(deployment: Mapping[str, Any], *, replace: bool = True) -> dict[str, Any]:
+    """The bundled example with the dev environment's ``deployment`` settings replaced by
+    ``deployment``, or (``replace`` False) updated by it, a None value removing the key."""
+    data = example_data()
+    current = data["environments"]["dev"]["deployment"]
+    if replace:
+        current.clear()
+    current.update(deployment)
+    for key, value in deployment.items():
+        if value is None:
+            del current[key]
+    return data
+
+
+def write_dev_config(
+    tmp_path: Path, deployment: Mapping[str, Any], *, replace: bool = True, name: str = "config.yaml"
+) -> Path:
+    """:func:`with_dev_deployment` written to ``tmp_path / name``."""
+    return write_yaml(tmp_path / name, with_dev_deployment(deployment, replace=replace))
+
+
+def offline_factory(*, max_attempts: int = 1, caller_account: str | None = None) -> ClientFactory:
+    """A client factory with dummy credentials and no endpoint, for Stubber tests (any call a
+    Stubber does not answer fails). ``caller_account``: spares the STS GetCallerIdentity."""
+    from stacksets.session import ClientFactory
+
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    return ClientFactory(session, max_attempts=max_attempts, caller_account=caller_account)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
 
 
 def seeded(endpoint: str, config_path: Path) -> None:

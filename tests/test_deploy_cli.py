@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import io
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from appstorage.config import bundled_example_path
-from stacksets.cli import main
+from stacksets.cli import EXIT_INTERRUPTED
+from stacksets.cli.failures import failure
+from stacksets.errors import RunningOperation, add_stop_context
 from stacksets.local import local_session
 from stacksets.session import CallLog
+from tests.faults import run_cli
+from tests.helpers import closed_port, write_dev_config
+
+__all__ = ["closed_port", "run"]  # tests/test_drcheck.py imports them from here
 
 
 def run(*argv: str, log: CallLog | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    log = log or CallLog()
-    code = main(list(argv), session=local_session(), hooks=(log.attach,), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def config_with(tmp_path: Path, **deployment: Any) -> str:
-    data = yaml.safe_load(bundled_example_path().read_text())
-    data["environments"]["dev"]["deployment"].update(deployment)
-    for key, value in deployment.items():
-        if value is None:
-            del data["environments"]["dev"]["deployment"][key]
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return str(path)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+    """The CLI without an endpoint (bad input, ``--local``)."""
+    return run_cli(None, *argv, log=log)
 
 
 @pytest.mark.parametrize("command", ["plan", "deploy", "status", "outputs"])
@@ -54,7 +36,14 @@ def test_unknown_environment(command: str) -> None:
 
 def test_missing_accounts(tmp_path: Path) -> None:
     log = CallLog()
-    code, _, err = run("deploy", "--config", config_with(tmp_path, accounts=None), "--env", "dev", log=log)
+    code, _, err = run(
+        "deploy",
+        "--config",
+        str(write_dev_config(tmp_path, {"accounts": None}, replace=False)),
+        "--env",
+        "dev",
+        log=log,
+    )
     assert code == 2
     assert "deployment.accounts" in err and "SELF_MANAGED stack sets need target accounts" in err
     assert "Traceback" not in err and log.calls == {}
@@ -62,7 +51,14 @@ def test_missing_accounts(tmp_path: Path) -> None:
 
 def test_invalid_account_id(tmp_path: Path) -> None:
     log = CallLog()
-    code, _, err = run("plan", "--config", config_with(tmp_path, accounts=["12345"]), "--env", "dev", log=log)
+    code, _, err = run(
+        "plan",
+        "--config",
+        str(write_dev_config(tmp_path, {"accounts": ["12345"]}, replace=False)),
+        "--env",
+        "dev",
+        log=log,
+    )
     assert code == 2
     assert "accounts[0]" in err and "12345" in err
     assert "Traceback" not in err and log.calls == {}
@@ -143,15 +139,15 @@ def test_local_deploy_of_prod_creates_the_table_in_both_regions_of_every_account
         assert [r["RegionName"] for r in table["Replicas"]] == [other]
 
 
-def test_interrupt_prints_running_operation_and_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stacksets import cli
-
-    def interrupted(ctx: cli.Context) -> int:
-        executor = ctx.executor(ctx.environments[0])
-        executor.waiting_on = ("tattoo-directory-dev-app-storage-replica", "op-123")
-        raise KeyboardInterrupt
-
-    monkeypatch.setitem(cli.COMMANDS, "deploy", (interrupted, "x"))
-    code, _, err = run("deploy", "--env", "dev", "--yes", "--endpoint-url", "http://127.0.0.1:9")
-    assert code == 130
-    assert "op-123" in err and "not cancelled" in err and "Traceback" not in err
+def test_interrupt_names_the_operation_still_running_and_exits_130() -> None:
+    """Ctrl-C while an operation is waited for (end to end: tests/test_faults.py)."""
+    interrupt = KeyboardInterrupt()
+    add_stop_context(
+        interrupt, running_operation=RunningOperation("tattoo-directory-dev-app-storage-replica", "op-123")
+    )
+    ended = failure(interrupt, "deploy")
+    assert ended is not None
+    code, lines = ended
+    assert code == EXIT_INTERRUPTED == 130
+    assert lines[0] == "still running: operation op-123 on stack set tattoo-directory-dev-app-storage-replica"
+    assert "not cancelled" in lines[1] and "run deploy again" in lines[1]

@@ -9,12 +9,12 @@ moto deviations met here (the deployer is written for AWS; the tests say where t
   the stacks (the replica-outputs check before the primary phase), :func:`emulate_stack_updates`
   does what CloudFormation does: it brings each instance stack to the new template.
 * ListStackInstances reports a StackId matching no stack; the deployer falls back to finding
-  the instance stack by name (see Executor._stack).
+  the instance stack by name (stacksets.compat: the CLI expects the emulator's deviations
+  for any --endpoint-url).
 """
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -22,41 +22,11 @@ from typing import Any
 import pytest
 
 from appstorage.config import load_config
-from stacksets.cli import main
-from stacksets.execute import Executor
+from stacksets import outputs as outputs_module
 from stacksets.local import local_session
 from stacksets.session import CallLog, ClientFactory
+from tests.faults import deploy, run_cli
 from tests.helpers import ACCOUNTS, seeded, write_config
-
-
-def run(
-    endpoint: str, *args: str, log: CallLog | None = None, hooks: tuple[Any, ...] = ()
-) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    all_hooks = (*hooks, log.attach) if log is not None else hooks
-    code = main(
-        [*args, "--endpoint-url", endpoint, "--yes"],
-        session=local_session(),
-        hooks=all_hooks,
-        stdout=out,
-        stderr=err,
-    )
-    return code, out.getvalue(), err.getvalue()
-
-
-def deploy_dev(
-    endpoint: str,
-    config: Path,
-    outputs: Path | str,
-    *extra: str,
-    log: CallLog | None = None,
-    hooks: tuple[Any, ...] = (),
-) -> tuple[int, str, str]:
-    """``deploy --env dev`` of ``config``, writing the outputs to ``outputs``."""
-    return run(
-        endpoint, "deploy", "--config", str(config), "--env", "dev", *extra, "--outputs-file", str(outputs),
-        log=log, hooks=hooks,
-    )  # fmt: skip
 
 
 def emulate_stack_updates(endpoint: str) -> Any:
@@ -100,7 +70,7 @@ def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: st
     seeded(moto_endpoint, config)
     outputs = str(tmp_path / "{env}-outputs.json")
     log = CallLog()
-    code, out, err = deploy_dev(moto_endpoint, config, outputs, "--env", "prod", log=log)
+    code, out, err = deploy(moto_endpoint, config, "--env", "prod", outputs=outputs, log=log)
     assert code == 0, err
     # One CreateStackSet and one CreateStackInstances per phase, whatever the account count.
     assert log.count("CreateStackSet") == 4
@@ -119,7 +89,7 @@ def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: st
                     assert instance["account"] in instance["outputs"]["FrontendBucketName"]
 
     log.reset()
-    code, out, err = deploy_dev(moto_endpoint, config, outputs, "--env", "prod", log=log)
+    code, out, err = deploy(moto_endpoint, config, "--env", "prod", outputs=outputs, log=log)
     assert code == 0, err
     assert log.mutating() == {}
     assert "dev: no changes" in out and "prod: no changes" in out
@@ -128,10 +98,10 @@ def test_deploy_dev_and_prod_to_three_accounts_then_no_changes(moto_endpoint: st
 def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) -> None:
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
-    assert deploy_dev(moto_endpoint, config, tmp_path / "o.json")[0] == 0
+    assert deploy(moto_endpoint, config, outputs=tmp_path / "o.json")[0] == 0
     changed = write_config(tmp_path, dev__cors_allowed_origins=["https://new.tattoo.example.com"])
 
-    code, out, err = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
+    code, out, err = run_cli(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
     assert code == 0, err
     plan = json.loads(out)["dev"]
     assert plan["changed"] is True and plan["data_loss"] is False
@@ -144,33 +114,33 @@ def test_changed_cors_origin_is_an_update(moto_endpoint: str, tmp_path: Path) ->
         assert stack_set["instances"] == {"add": [], "remove": [], "outdated": []}
 
     log = CallLog()
-    code, out, err = deploy_dev(moto_endpoint, changed, tmp_path / "o.json", log=log)
+    code, out, err = deploy(moto_endpoint, changed, outputs=tmp_path / "o.json", log=log)
     assert code == 0, err
     # moto: UpdateStackSet is accepted (OperationPreferences ignored) and finishes at once.
     assert log.count("UpdateStackSet") == 2
     assert log.count("CreateStackInstances") == 0
-    code, out, _ = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev")
+    code, out, _ = run_cli(moto_endpoint, "plan", "--config", str(changed), "--env", "dev")
     assert code == 0 and "no changes" in out
 
 
 def test_new_name_prefix_is_data_loss(moto_endpoint: str, tmp_path: Path) -> None:
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
-    assert deploy_dev(moto_endpoint, config, tmp_path / "o.json")[0] == 0
+    assert deploy(moto_endpoint, config, outputs=tmp_path / "o.json")[0] == 0
     renamed = write_config(tmp_path, name_prefix="tattoo")
     seeded(moto_endpoint, renamed)
 
     log = CallLog()
-    code, _out, err = deploy_dev(moto_endpoint, renamed, tmp_path / "o.json", log=log)
+    code, _out, err = deploy(moto_endpoint, renamed, outputs=tmp_path / "o.json", log=log)
     assert code == 1
     assert "DATA LOSS" in err and "Table" in err
     assert log.mutating() == {}
 
-    code, _out, err = deploy_dev(
+    code, _out, err = deploy(
         moto_endpoint,
         renamed,
-        tmp_path / "o.json",
         "--allow-replacement",
+        outputs=tmp_path / "o.json",
         hooks=(emulate_stack_updates(moto_endpoint),),
     )
     assert code == 0, err
@@ -182,19 +152,19 @@ def test_new_name_prefix_is_data_loss(moto_endpoint: str, tmp_path: Path) -> Non
 def test_status_and_outputs_commands(moto_endpoint: str, tmp_path: Path) -> None:
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
-    code, out, err = run(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
+    code, out, err = run_cli(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
     assert code == 0, err
     assert [s["status"] for s in json.loads(out)["dev"]] == ["NOT DEPLOYED", "NOT DEPLOYED"]
     outputs = tmp_path / "o.json"
-    assert deploy_dev(moto_endpoint, config, outputs)[0] == 0
-    code, out, err = run(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
+    assert deploy(moto_endpoint, config, outputs=outputs)[0] == 0
+    code, out, err = run_cli(moto_endpoint, "status", "--config", str(config), "--env", "dev", "--json")
     assert code == 0, err
     for stack_set in json.loads(out)["dev"]:
         assert sorted(i["account"] for i in stack_set["instances"]) == ACCOUNTS
         assert {i["status"] for i in stack_set["instances"]} == {"CURRENT"}
     outputs.unlink()
     log = CallLog()
-    code, out, err = run(
+    code, out, err = run_cli(
         moto_endpoint,
         "outputs",
         "--config",
@@ -218,10 +188,10 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
     outputs = str(tmp_path / "o.json")
-    assert deploy_dev(moto_endpoint, config, outputs)[0] == 0
+    assert deploy(moto_endpoint, config, outputs=outputs)[0] == 0
     tagged = write_config(tmp_path, dev__tags={"owner": "storage-team"})
 
-    code, out, err = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
+    code, out, err = run_cli(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
     assert code == 0, err
     plan = json.loads(out)["dev"]
     for stack_set in plan["stack_sets"]:
@@ -229,7 +199,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         assert stack_set["stack_set_changes"] == ["Tags: +owner=storage-team"]
 
     log = CallLog()
-    code, out, err = deploy_dev(moto_endpoint, tagged, outputs, log=log)
+    code, out, err = deploy(moto_endpoint, tagged, outputs=outputs, log=log)
     assert code == 0, err
     assert log.count("UpdateStackSet") == 2
     admin = ClientFactory(local_session(), endpoint_url=moto_endpoint).cloudformation("us-east-1")
@@ -238,7 +208,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         tags = admin.describe_stack_set(StackSetName=name)["StackSet"]["Tags"]
         assert {"Key": "owner", "Value": "storage-team"} in tags
     log.reset()
-    code, out, err = deploy_dev(moto_endpoint, tagged, outputs, log=log)
+    code, out, err = deploy(moto_endpoint, tagged, outputs=outputs, log=log)
     assert code == 0, err
     assert log.mutating() == {}
     assert "dev: no changes" in out
@@ -252,7 +222,7 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         Parameters=deployed["Parameters"],
         Tags=[{"Key": "owner", "Value": "someone-else"}],
     )
-    code, out, err = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
+    code, out, err = run_cli(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev", "--json")
     assert code == 0, err
     retagged = json.loads(out)["dev"]["stack_sets"]
     assert [s["action"] for s in retagged] == ["update", "no change"]
@@ -262,10 +232,10 @@ def test_changed_tags_are_an_update_then_no_changes(moto_endpoint: str, tmp_path
         change.startswith("Tags: +cost-center=platform, +environment=dev") and "~owner=someone-else" in change
     )
     log.reset()
-    code, out, err = deploy_dev(moto_endpoint, tagged, outputs, log=log)
+    code, out, err = deploy(moto_endpoint, tagged, outputs=outputs, log=log)
     assert code == 0, err
     assert log.count("UpdateStackSet") == 1
-    code, out, _ = run(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev")
+    code, out, _ = run_cli(moto_endpoint, "plan", "--config", str(tagged), "--env", "dev")
     assert code == 0 and "no changes" in out
 
 
@@ -275,16 +245,16 @@ def test_replica_outputs_are_read_once_per_instance(
     """The check before the primary phase reads the replica outputs; the collection at the end
     reuses them (the replica does not change during the primary phase)."""
     reads: list[tuple[str, str]] = []
-    original = Executor.instance_outputs
+    original = outputs_module.instance_outputs
 
-    def counting(self: Executor, desired: Any, instance: Any) -> Any:
+    def counting(stacks: Any, desired: Any, instance: Any) -> Any:
         reads.append((desired.kind, instance.account))
-        return original(self, desired, instance)
+        return original(stacks, desired, instance)
 
-    monkeypatch.setattr(Executor, "instance_outputs", counting)
+    monkeypatch.setattr(outputs_module, "instance_outputs", counting)
     config = write_config(tmp_path)
     seeded(moto_endpoint, config)
-    code, _out, err = deploy_dev(moto_endpoint, config, tmp_path / "o.json")
+    code, _out, err = deploy(moto_endpoint, config, outputs=tmp_path / "o.json")
     assert code == 0, err
     assert sorted(reads) == sorted([("replica", a) for a in ACCOUNTS] + [("primary", a) for a in ACCOUNTS])
     data = json.loads((tmp_path / "o.json").read_text())

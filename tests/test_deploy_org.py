@@ -13,26 +13,24 @@ for AWS):
 
 from __future__ import annotations
 
-import copy
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-import yaml
 from botocore.stub import ANY, Stubber
 
-from appstorage.config import Config, bundled_example_path, load_config, parse_config
-from stacksets.cli import main
-from stacksets.execute import Executor, Runtime
+from appstorage.config import Config, load_config
 from stacksets.local import local_session, seed
 from stacksets.model import ObservedInstance, ObservedStackSet
 from stacksets.observe import observe_stack_set
 from stacksets.plan import plan_stack_set
+from stacksets.rollout import apply_phase
 from stacksets.session import CallLog, ClientFactory
+from stacksets.toolkit import Tools, environment_tools
+from tests.faults import FakeClock, run_cli
+from tests.helpers import config_from, offline_factory, with_dev_deployment, write_dev_config
 
 OU = "ou-ab12-cd34ef56"
 MEMBERS = ["444444444444", "555555555555"]
@@ -40,23 +38,23 @@ DEPLOY = ("deploy", "--yes", "--config")
 
 
 def org_config(**deployment: Any) -> Config:
-    data: dict[str, Any] = copy.deepcopy(yaml.safe_load(bundled_example_path().read_text()))
-    data["environments"]["dev"]["deployment"] = {
-        "permission_model": "SERVICE_MANAGED",
-        "organizational_units": [OU],
-        "call_as": "DELEGATED_ADMIN",
-        "auto_deployment": {"enabled": True, "retain_stacks_on_account_removal": False},
-        **deployment,
-    }
-    return parse_config(data, "org.yaml")
+    """dev as SERVICE_MANAGED, targeting :data:`OU` as a delegated administrator."""
+    return config_from(
+        with_dev_deployment(
+            {
+                "permission_model": "SERVICE_MANAGED",
+                "organizational_units": [OU],
+                "call_as": "DELEGATED_ADMIN",
+                "auto_deployment": {"enabled": True, "retain_stacks_on_account_removal": False},
+                **deployment,
+            }
+        )
+    )
 
 
 @pytest.fixture
 def factory() -> ClientFactory:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return ClientFactory(session, max_attempts=1)
+    return offline_factory()
 
 
 @pytest.fixture
@@ -67,18 +65,16 @@ def stub(factory: ClientFactory) -> Iterator[Stubber]:
     stubber.assert_no_pending_responses()
 
 
-def executor_for(factory: ClientFactory, config: Config) -> Executor:
-    ids = iter(f"op-{n}" for n in range(100))
-    runtime = Runtime(sleep=lambda s: None, clock=lambda: 0.0, new_id=lambda: next(ids))
-    return Executor(factory, config, config.environment("dev"), runtime=runtime)
+def tools_for(factory: ClientFactory, config: Config) -> Tools:
+    return environment_tools(factory, config, config.environment("dev"), runtime=FakeClock().runtime())
 
 
 def test_create_sends_service_managed_auto_deployment_call_as_and_ou_targets(
     factory: ClientFactory, stub: Stubber
 ) -> None:
     config = org_config(accounts=MEMBERS[:1], account_filter_type="INTERSECTION")
-    executor = executor_for(factory, config)
-    replica = executor.desired[0]
+    tools = tools_for(factory, config)
+    replica = tools.desired[0]
     stub.add_response(
         "create_stack_set",
         {"StackSetId": "x"},
@@ -117,7 +113,7 @@ def test_create_sends_service_managed_auto_deployment_call_as_and_ou_targets(
         {"StackSetOperation": {"OperationId": "op-1", "Status": "SUCCEEDED"}},
         {"StackSetName": replica.name, "OperationId": "op-1", "CallAs": "DELEGATED_ADMIN"},
     )
-    executor.execute_phase(plan_stack_set(replica, None))
+    apply_phase(plan_stack_set(replica, None), tools.runner, tools.stager)
 
 
 def test_observe_passes_call_as_on_every_read(factory: ClientFactory, stub: Stubber) -> None:
@@ -168,8 +164,8 @@ def test_observe_passes_call_as_on_every_read(factory: ClientFactory, stub: Stub
 def test_changed_auto_deployment_is_an_update_and_removed_ou_is_deleted_by_ou(
     factory: ClientFactory, stub: Stubber
 ) -> None:
-    executor = executor_for(factory, org_config())
-    replica = executor.desired[0]
+    tools = tools_for(factory, org_config())
+    replica = tools.desired[0]
     old_ou = "ou-ab12-00000000"
     observed = ObservedStackSet(
         name=replica.name,
@@ -223,29 +219,23 @@ def test_changed_auto_deployment_is_an_update_and_removed_ou_is_deleted_by_ou(
         {"StackSetOperation": {"OperationId": "op-1", "Status": "SUCCEEDED"}},
         {"StackSetName": replica.name, "OperationId": "op-1", "CallAs": "DELEGATED_ADMIN"},
     )
-    executor.execute_phase(plan)
+    apply_phase(plan, tools.runner, tools.stager)
 
 
 def test_union_filter_and_per_account_overrides_are_refused_before_any_call(tmp_path: Path) -> None:
-    data: dict[str, Any] = copy.deepcopy(yaml.safe_load(bundled_example_path().read_text()))
-    data["environments"]["dev"]["deployment"] = {
-        "permission_model": "SERVICE_MANAGED",
-        "organizational_units": [OU],
-        "accounts": MEMBERS,
-        "account_filter_type": "UNION",
-    }
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(data))
-    log, err = CallLog(), io.StringIO()
-    code = main(
-        ["deploy", "--config", str(path), "--env", "dev", "--yes", "--endpoint-url", "http://127.0.0.1:9"],
-        session=local_session(),
-        hooks=(log.attach,),
-        stdout=io.StringIO(),
-        stderr=err,
+    path = write_dev_config(
+        tmp_path,
+        {
+            "permission_model": "SERVICE_MANAGED",
+            "organizational_units": [OU],
+            "accounts": MEMBERS,
+            "account_filter_type": "UNION",
+        },
     )
+    log = CallLog()
+    code, _, err = run_cli("http://127.0.0.1:9", *DEPLOY, str(path), "--env", "dev", log=log)
     assert code == 2 and log.by_operation() == {}
-    assert "deployment.account_filter_type: UNION is not supported by CreateStackInstances" in err.getvalue()
+    assert "deployment.account_filter_type: UNION is not supported by CreateStackInstances" in err
 
 
 def add_ou_ids(endpoint: str) -> Any:
@@ -277,32 +267,33 @@ def test_ou_rollout_end_to_end_then_no_changes(moto_endpoint: str, tmp_path: Pat
         ]
         org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
         members.append(account)
-    data: dict[str, Any] = copy.deepcopy(yaml.safe_load(bundled_example_path().read_text()))
     # What other modules provide (KMS keys, SSM parameters, log buckets) in the member accounts.
-    data["environments"]["dev"]["deployment"] = {"accounts": members}
-    seeding = parse_config(data, "seed.yaml")
+    seeding = config_from(with_dev_deployment({"accounts": members}))
     seed(factory, seeding, [seeding.environment("dev")])
-    data["environments"]["dev"]["deployment"] = {
-        "permission_model": "SERVICE_MANAGED",
-        "organizational_units": [ou],
-        "auto_deployment": {"enabled": True, "retain_stacks_on_account_removal": True},
-    }
-    path = tmp_path / "org.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path = write_dev_config(
+        tmp_path,
+        {
+            "permission_model": "SERVICE_MANAGED",
+            "organizational_units": [ou],
+            "auto_deployment": {"enabled": True, "retain_stacks_on_account_removal": True},
+        },
+        name="org.yaml",
+    )
     assert load_config(path).environment("dev").deployment.permission_model == "SERVICE_MANAGED"
 
-    outputs = str(tmp_path / "o.json")
+    outputs = tmp_path / "o.json"
 
     def deploy(log: CallLog) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        code = main(
-            [*DEPLOY, str(path), "--env", "dev", "--endpoint-url", moto_endpoint, "--outputs-file", outputs],
-            session=local_session(),
-            hooks=(log.attach, add_ou_ids(moto_endpoint)),
-            stdout=out,
-            stderr=err,
+        return run_cli(
+            moto_endpoint,
+            *DEPLOY,
+            str(path),
+            "--env",
+            "dev",
+            outputs=outputs,
+            log=log,
+            hooks=(add_ou_ids(moto_endpoint),),
         )
-        return code, out.getvalue(), err.getvalue()
 
     log = CallLog()
     code, _out, err = deploy(log)

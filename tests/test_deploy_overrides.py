@@ -11,51 +11,30 @@ instances, TemplateURL from S3); pure checks otherwise. moto deviations met here
 
 from __future__ import annotations
 
-import copy
-import io
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from appstorage.config import bundled_example_path, load_config, parse_config
-from stacksets.cli import main
+from appstorage.config import load_config, parse_config
+from stacksets.compat import EMULATOR
 from stacksets.desired import desired_stack_sets
-from stacksets.execute import Executor, PreflightError, Runtime
+from stacksets.errors import PreflightError
 from stacksets.local import local_session, seed
 from stacksets.preflight import TEMPLATE_BODY_LIMIT, operation_groups, preflight
+from stacksets.requests import instances_request
+from stacksets.rollout import deploy, plan_rollout
 from stacksets.session import CallLog, ClientFactory
+from stacksets.staging import TemplateStager, staged_key
+from stacksets.toolkit import Tools, environment_tools
+from tests.faults import FakeClock, run_cli
+from tests.helpers import example_data, write_dev_config
 
 ACCOUNTS = [f"{n:012d}" for n in range(100000000001, 100000000011)]  # ten accounts
 ALT_LOGS = "ssm:/tattoo-directory/dev/alt/access-logs-bucket"
 OTHER_LOGS = "ssm:/tattoo-directory/dev/other/access-logs-bucket"
-
-
-def example() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(bundled_example_path().read_text())
-    return copy.deepcopy(data)
-
-
-def dev_config(tmp_path: Path, deployment: dict[str, Any], name: str = "config.yaml") -> Path:
-    data = example()
-    data["environments"]["dev"]["deployment"] = deployment
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def run(endpoint: str, *args: str, log: CallLog | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [*args, "--endpoint-url", endpoint, "--yes"],
-        session=local_session(),
-        hooks=(log.attach,) if log is not None else (),
-        stdout=out,
-        stderr=err,
-    )
-    return code, out.getvalue(), err.getvalue()
 
 
 def two_override_sets(b_value: str = OTHER_LOGS) -> dict[str, Any]:
@@ -72,13 +51,22 @@ def two_override_sets(b_value: str = OTHER_LOGS) -> dict[str, Any]:
 def test_ten_accounts_two_override_sets_make_two_operations_per_phase(
     moto_endpoint: str, tmp_path: Path
 ) -> None:
-    config = dev_config(tmp_path, two_override_sets())
+    config = write_dev_config(tmp_path, two_override_sets())
     loaded = load_config(config)
     seed(ClientFactory(local_session(), endpoint_url=moto_endpoint), loaded, [loaded.environment("dev")])
     outputs = str(tmp_path / "o.json")
     log = CallLog()
-    code, _out, err = run(
-        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs, log=log
+    code, _out, err = run_cli(
+        moto_endpoint,
+        "deploy",
+        "--yes",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--outputs-file",
+        outputs,
+        log=log,
     )
     assert code == 0, err
     # Two override sets, two phases: 4 operations for 20 instances (not 20).
@@ -95,8 +83,17 @@ def test_ten_accounts_two_override_sets_make_two_operations_per_phase(
         ]
 
     log.reset()
-    code, out, err = run(
-        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs, log=log
+    code, out, err = run_cli(
+        moto_endpoint,
+        "deploy",
+        "--yes",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        "--outputs-file",
+        outputs,
+        log=log,
     )
     assert code == 0, err
     assert log.mutating() == {} and "dev: no changes" in out
@@ -104,23 +101,32 @@ def test_ten_accounts_two_override_sets_make_two_operations_per_phase(
 
     # The second set takes the first set's value: one UpdateStackInstances per phase, for the
     # five accounts of that set only.
-    changed = dev_config(tmp_path, two_override_sets(b_value=ALT_LOGS), "changed.yaml")
-    code, out, err = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
+    changed = write_dev_config(tmp_path, two_override_sets(b_value=ALT_LOGS), name="changed.yaml")
+    code, out, err = run_cli(moto_endpoint, "plan", "--config", str(changed), "--env", "dev", "--json")
     assert code == 0, err
     outdated = [i for s in json.loads(out)["dev"]["stack_sets"] for i in s["instances"]["outdated"]]
     assert sorted({i["account"] for i in outdated}) == ACCOUNTS[5:]
     log.reset()
-    code, _out, err = run(
-        moto_endpoint, "deploy", "--config", str(changed), "--env", "dev", "--outputs-file", outputs, log=log
+    code, _out, err = run_cli(
+        moto_endpoint,
+        "deploy",
+        "--yes",
+        "--config",
+        str(changed),
+        "--env",
+        "dev",
+        "--outputs-file",
+        outputs,
+        log=log,
     )
     assert code == 0, err
     assert log.mutating() == {"cloudformation.UpdateStackInstances": 2}
-    code, out, _ = run(moto_endpoint, "plan", "--config", str(changed), "--env", "dev")
+    code, out, _ = run_cli(moto_endpoint, "plan", "--config", str(changed), "--env", "dev")
     assert code == 0 and "no changes" in out
 
 
 def test_overrides_apply_only_where_the_template_and_region_match() -> None:
-    data = example()
+    data = example_data()
     prod = data["environments"]["prod"]
     prod["deployment"]["accounts"] = ["333333333333", "444444444444"]
     prod["deployment"]["overrides"] = [
@@ -140,16 +146,21 @@ def test_overrides_apply_only_where_the_template_and_region_match() -> None:
     assert len(operation_groups(replica.instances)) == 1
 
 
-def no_call_run(config: Path) -> tuple[int, str, CallLog]:
+def no_call_run(config: Path, template_limit: int = TEMPLATE_BODY_LIMIT) -> tuple[int, str, CallLog]:
     """deploy against an unreachable endpoint with a call counter: exit 2 proves no call was
     tried (a call would fail to connect: exit 1), and the log shows no client was used."""
     log = CallLog()
-    code, _out, err = run("http://127.0.0.1:9", "deploy", "--config", str(config), "--env", "dev", log=log)
+    code, _out, err = run_cli(
+        "http://127.0.0.1:9",
+        *("deploy", "--yes", "--config", str(config), "--env", "dev"),
+        log=log,
+        template_limit=template_limit,
+    )
     return code, err, log
 
 
 def test_max_concurrency_above_percentage_tolerance_is_refused_before_any_call(tmp_path: Path) -> None:
-    config = dev_config(
+    config = write_dev_config(
         tmp_path,
         {
             "accounts": ACCOUNTS[:3],
@@ -165,7 +176,7 @@ def test_max_concurrency_above_percentage_tolerance_is_refused_before_any_call(t
 
 
 def test_soft_failure_tolerance_allows_the_same_preferences(tmp_path: Path) -> None:
-    data = example()
+    data = example_data()
     data["environments"]["dev"]["deployment"] = {
         "accounts": ACCOUNTS[:3],
         "operation_preferences": {
@@ -181,7 +192,7 @@ def test_soft_failure_tolerance_allows_the_same_preferences(tmp_path: Path) -> N
 
 
 def test_region_order_outside_the_stack_sets_regions_is_refused(tmp_path: Path) -> None:
-    config = dev_config(
+    config = write_dev_config(
         tmp_path, {"accounts": ACCOUNTS[:1], "operation_preferences": {"region_order": ["eu-west-1"]}}
     )
     code, err, log = no_call_run(config)
@@ -190,24 +201,26 @@ def test_region_order_outside_the_stack_sets_regions_is_refused(tmp_path: Path) 
 
 
 def test_region_order_is_limited_to_the_operation_region() -> None:
-    data = example()
+    data = example_data()
     data["environments"]["dev"]["deployment"]["operation_preferences"] = {
         "region_order": ["us-west-2", "us-east-1"],
         "max_concurrent_percentage": 10,
     }
     config = parse_config(data, "t.yaml")
-    executor = Executor(ClientFactory(local_session()), config, config.environment("dev"))
-    replica = executor.desired[0]
-    request = executor._targets_request(replica, ["111111111111"], ["us-west-2"])
+    env = config.environment("dev")
+    desired = desired_stack_sets(config, env)
+    replica = desired[0]
+    request = instances_request(replica, "CreateStackInstances", ["111111111111"], ["us-west-2"])
     assert request["OperationPreferences"]["RegionOrder"] == ["us-west-2"]
     assert request["OperationPreferences"]["MaxConcurrentPercentage"] == 10
     # 10% of one account rounds to zero: CloudFormation uses one; a warning, not an error.
-    assert any("rounds down to 0" in w for w in executor.preflight())
+    errors, warnings = preflight(env, desired)
+    assert errors == [] and any("rounds down to 0" in w for w in warnings)
 
 
 def test_large_template_goes_through_s3_once(moto_endpoint: str, tmp_path: Path) -> None:
     bucket = "tattoo-directory-cfn-templates"
-    config_path = dev_config(tmp_path, {"accounts": ACCOUNTS[:1], "template_bucket": bucket})
+    config_path = write_dev_config(tmp_path, {"accounts": ACCOUNTS[:1], "template_bucket": bucket})
     config = load_config(config_path)
     env = config.environment("dev")
     factory = ClientFactory(local_session(), endpoint_url=moto_endpoint)
@@ -223,13 +236,16 @@ def test_large_template_goes_through_s3_once(moto_endpoint: str, tmp_path: Path)
         log.attach(client)
         client.meta.events.register("provide-client-params.cloudformation.CreateStackSet", record)
 
-    def executor() -> Executor:
+    def tools() -> Tools:
         # The bundled templates are 15-25 KB: a lower limit makes them "large".
         f = ClientFactory(local_session(), endpoint_url=moto_endpoint, hooks=(hook,))
-        return Executor(f, config, env, runtime=Runtime(sleep=lambda s: None), template_limit=1000)
+        return environment_tools(
+            f, config, env, runtime=FakeClock().runtime(), compat=EMULATOR, template_limit=1000
+        )
 
-    first = executor()
-    first.deploy()
+    first = tools()
+    planned = plan_rollout(first.cfn, first.desired, first.stacks, resume=first.runner)
+    deploy(planned.plans, cfn=first.cfn, runner=first.runner, stager=first.stager, stacks=first.stacks)
     assert log.count("PutObject") == 2
     keys = sorted(o["Key"] for o in factory.s3("us-east-1").list_objects_v2(Bucket=bucket)["Contents"])
     assert len(keys) == 2
@@ -237,55 +253,62 @@ def test_large_template_goes_through_s3_once(moto_endpoint: str, tmp_path: Path)
         assert "TemplateBody" not in request
         name = request["StackSetName"]
         desired = next(d for d in first.desired if d.name == name)
-        import hashlib
-
         digest = hashlib.sha256(desired.template_body.encode()).hexdigest()
-        assert f"appstorage/{name}/{digest}.json" in keys
+        assert f"appstorage/{name}/{digest}.json" == staged_key(desired) and staged_key(desired) in keys
         assert request["TemplateURL"] == (
             f"https://{bucket}.s3.us-east-1.amazonaws.com/appstorage/{name}/{digest}.json"
         )
     # A second rollout (a changed stack set re-sends the template) does not upload again.
     log.reset()
-    second = executor()
-    second._template_source(second.desired[0])
+    second = tools()
+    assert "TemplateURL" in second.stager.source(second.desired[0])
     assert log.count("HeadObject") == 1 and log.count("PutObject") == 0
     assert TEMPLATE_BODY_LIMIT == 51_200
 
 
-def test_large_template_without_bucket_is_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = dev_config(tmp_path, {"accounts": ACCOUNTS[:1]})
-    defaults = dict(Executor.__init__.__kwdefaults__ or {})
-    monkeypatch.setattr(Executor.__init__, "__kwdefaults__", {**defaults, "template_limit": 1000})
-    code, err, log = no_call_run(config)
+def test_large_template_without_bucket_is_exit_2(tmp_path: Path) -> None:
+    config = write_dev_config(tmp_path, {"accounts": ACCOUNTS[:1]})
+    code, err, log = no_call_run(config, template_limit=1000)
     assert code == 2 and log.by_operation() == {}
     assert "deployment.template_bucket" in err and "TemplateBody limit" in err
+    # The stager refuses too, should a caller skip the preflight.
     loaded = load_config(config)
-    with pytest.raises(PreflightError):
-        Executor(
-            ClientFactory(local_session()), loaded, loaded.environment("dev"), template_limit=1000
-        ).deploy()
+    desired = desired_stack_sets(loaded, loaded.environment("dev"))
+    with pytest.raises(PreflightError, match="over the limit and no template_bucket"):
+        TemplateStager(ClientFactory(local_session()), limit=1000).source(desired[0])
 
 
 def test_removing_every_override_updates_those_instances(moto_endpoint: str, tmp_path: Path) -> None:
     """An instance still running with an old override would keep an old value silently: the plan
     reads the overrides even when the configuration has none left."""
-    config = dev_config(tmp_path, two_override_sets())
+    config = write_dev_config(tmp_path, two_override_sets())
     loaded = load_config(config)
     seed(ClientFactory(local_session(), endpoint_url=moto_endpoint), loaded, [loaded.environment("dev")])
     outputs = str(tmp_path / "o.json")
-    code, _out, err = run(
-        moto_endpoint, "deploy", "--config", str(config), "--env", "dev", "--outputs-file", outputs
+    code, _out, err = run_cli(
+        moto_endpoint, "deploy", "--yes", "--config", str(config), "--env", "dev", "--outputs-file", outputs
     )
     assert code == 0, err
 
-    plain = dev_config(tmp_path, {"permission_model": "SELF_MANAGED", "accounts": ACCOUNTS}, "plain.yaml")
-    code, out, err = run(moto_endpoint, "plan", "--config", str(plain), "--env", "dev", "--json")
+    plain = write_dev_config(
+        tmp_path, {"permission_model": "SELF_MANAGED", "accounts": ACCOUNTS}, name="plain.yaml"
+    )
+    code, out, err = run_cli(moto_endpoint, "plan", "--config", str(plain), "--env", "dev", "--json")
     assert code == 0, err
     outdated = [i for s in json.loads(out)["dev"]["stack_sets"] for i in s["instances"]["outdated"]]
     assert sorted({i["account"] for i in outdated}) == ACCOUNTS
     log = CallLog()
-    code, _out, err = run(
-        moto_endpoint, "deploy", "--config", str(plain), "--env", "dev", "--outputs-file", outputs, log=log
+    code, _out, err = run_cli(
+        moto_endpoint,
+        "deploy",
+        "--yes",
+        "--config",
+        str(plain),
+        "--env",
+        "dev",
+        "--outputs-file",
+        outputs,
+        log=log,
     )
     assert code == 0, err
     assert log.mutating() == {"cloudformation.UpdateStackInstances": 2}
@@ -296,5 +319,5 @@ def test_removing_every_override_updates_those_instances(moto_endpoint: str, tmp
         StackInstanceRegion="us-east-1",
     )["StackInstance"]
     assert not instance.get("ParameterOverrides")
-    code, out, _ = run(moto_endpoint, "plan", "--config", str(plain), "--env", "dev")
+    code, out, _ = run_cli(moto_endpoint, "plan", "--config", str(plain), "--env", "dev")
     assert code == 0 and "no changes" in out

@@ -2,43 +2,36 @@
 
 moto finishes every StackSet operation at once, ignores OperationPreferences and
 ManagedExecution, and never raises OperationInProgressException; these tests drive the
-executor through those AWS behaviours and assert the exact request shapes it sends.
+operation runner and the rollout through those AWS behaviours and assert the exact request shapes
+they send.
 """
 
 from __future__ import annotations
 
-import io
+import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import attrs
 import boto3
-import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSResponse
 from botocore.stub import ANY, Stubber
 
 from appstorage.config import Config, load_config
-from stacksets.execute import Backoff, Executor, FailedInstance, OperationFailed, Runtime
+from stacksets.cli.failures import failure
+from stacksets.errors import FailedInstance, OperationFailed
+from stacksets.operations import Backoff
 from stacksets.plan import plan_stack_set
 from stacksets.retained import resources_to_create
+from stacksets.rollout import apply_phase, deploy, plan_rollout
 from stacksets.session import ClientFactory
+from stacksets.toolkit import Tools, environment_tools
+from tests.faults import FakeClock, VirtualBotocoreTime, fake_response
 
 ADMIN_REGION = "us-east-1"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
+#: The bundled example's dev and prod accounts are the caller's here (no AssumeRole).
+CALLER = "111111111111"
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def factory() -> ClientFactory:
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ADMIN_REGION
     )
-    return ClientFactory(session, max_attempts=3)
+    return ClientFactory(session, max_attempts=3, caller_account=CALLER)
 
 
 @pytest.fixture
@@ -67,17 +60,8 @@ def stub(factory: ClientFactory) -> Iterator[Stubber]:
     stubber.assert_no_pending_responses()
 
 
-def make_executor(factory: ClientFactory, config: Config, env: str, clock: FakeClock) -> Executor:
-    ids = iter(f"op-{n}" for n in range(100))
-    runtime = Runtime(
-        sleep=clock.sleep,
-        clock=clock.clock,
-        random=lambda: 0.5,
-        new_id=lambda: next(ids),
-        backoff=Backoff(initial=5.0, factor=2.0, cap=60.0, jitter=0.5),
-        timeout=3600,
-    )
-    return Executor(factory, config, config.environment(env), runtime=runtime)
+def make_tools(factory: ClientFactory, config: Config, env: str, clock: FakeClock) -> Tools:
+    return environment_tools(factory, config, config.environment(env), runtime=clock.runtime())
 
 
 PREFS = {
@@ -88,8 +72,8 @@ PREFS = {
 }
 
 
-def create_stack_set_params(executor: Executor, kind: str, token: str) -> dict[str, Any]:
-    desired = next(d for d in executor.desired if d.kind == kind)
+def create_stack_set_params(tools: Tools, kind: str, token: str) -> dict[str, Any]:
+    desired = next(d for d in tools.desired if d.kind == kind)
     params: dict[str, Any] = {
         "StackSetName": desired.name,
         "Description": ANY,
@@ -97,7 +81,7 @@ def create_stack_set_params(executor: Executor, kind: str, token: str) -> dict[s
         "Parameters": [
             {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(desired.parameters.items())
         ],
-        "Capabilities": ["CAPABILITY_IAM"] if kind == "primary" and executor.env.replication else [],
+        "Capabilities": ["CAPABILITY_IAM"] if kind == "primary" and tools.env.replication else [],
         "Tags": ANY,
         "PermissionModel": "SELF_MANAGED",
         "ExecutionRoleName": "AWSCloudFormationStackSetExecutionRole",
@@ -108,8 +92,8 @@ def create_stack_set_params(executor: Executor, kind: str, token: str) -> dict[s
     return params
 
 
-def instances_params(executor: Executor, kind: str, op: str) -> dict[str, Any]:
-    desired = next(d for d in executor.desired if d.kind == kind)
+def instances_params(tools: Tools, kind: str, op: str) -> dict[str, Any]:
+    desired = next(d for d in tools.desired if d.kind == kind)
     return {
         "StackSetName": desired.name,
         "Accounts": sorted({i.account for i in desired.instances}),
@@ -120,16 +104,16 @@ def instances_params(executor: Executor, kind: str, op: str) -> dict[str, Any]:
     }
 
 
-def nothing_retained(factory: ClientFactory, executor: Executor) -> list[Stubber]:
+def nothing_retained(factory: ClientFactory, tools: Tools) -> list[Stubber]:
     """The lookups made before any instance is created (stacksets.retained) find nothing: every
     table and bucket of the instances to create answers "not found" (the caller's own account,
     so no AssumeRole). Returns the activated Stubbers, to check that every lookup was made."""
-    plans = [plan_stack_set(d, None) for d in executor.desired]
-    resources, _ = resources_to_create(plans, prefix=executor.config.prefix, env=executor.env.name)
-    factory._caller = resources[0].account
+    plans = [plan_stack_set(d, None) for d in tools.desired]
+    env = tools.desired[0].environment
+    resources, _ = resources_to_create(plans, prefix=env.name_prefix, env=env.name)
     stubbers: dict[tuple[str, str], Stubber] = {}
     for r in resources:
-        assert r.account == factory._caller
+        assert r.account == factory.caller_account()
         if r.resource_type == "AWS::S3::Bucket":
             stubber = stubbers.setdefault(("s3", r.region), Stubber(factory.s3(r.region)))
             stubber.add_client_error(
@@ -162,20 +146,20 @@ def describe_op(stub: Stubber, name: str, op: str, status: str) -> None:
 def test_running_then_succeeded_backs_off_and_resumes(
     factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
 ) -> None:
-    executor = make_executor(factory, config, "prod", clock)
-    replica = executor.desired[0]
+    tools = make_tools(factory, config, "prod", clock)
+    replica = tools.desired[0]
     stub.add_response(
-        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
+        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(tools, "replica", "op-0")
     )
     stub.add_response(
-        "create_stack_instances", {"OperationId": "op-1"}, instances_params(executor, "replica", "op-1")
+        "create_stack_instances", {"OperationId": "op-1"}, instances_params(tools, "replica", "op-1")
     )
     for status in ("QUEUED", "RUNNING", "RUNNING", "SUCCEEDED"):
         describe_op(stub, replica.name, "op-1", status)
-    executor.execute_phase(plan_stack_set(replica, None))
+    results = apply_phase(plan_stack_set(replica, None), tools.runner, tools.stager)
     # Capped exponential backoff, half of it jittered (random fixed at 0.5): 5, 10, 20 * 0.75.
     assert clock.sleeps == [3.75, 7.5, 15.0]
-    assert executor.operations == ["op-1"]
+    assert [r.id for r in results] == ["op-1"]
     assert Backoff().delay(10, 1.0) == 60.0  # capped
 
 
@@ -184,8 +168,8 @@ def test_update_request_shape_with_iam_capability(
 ) -> None:
     from stacksets.model import ObservedInstance, ObservedStackSet
 
-    executor = make_executor(factory, config, "prod", clock)
-    primary = executor.desired[1]
+    tools = make_tools(factory, config, "prod", clock)
+    primary = tools.desired[1]
     observed = ObservedStackSet(
         name=primary.name,
         status="ACTIVE",
@@ -194,28 +178,28 @@ def test_update_request_shape_with_iam_capability(
         instances=(ObservedInstance("333333333333", "us-east-1", "CURRENT"),),
         managed_execution=True,
     )
-    expected = create_stack_set_params(executor, "primary", "")
+    expected = create_stack_set_params(tools, "primary", "")
     del expected["ClientRequestToken"]
     expected.update({"OperationPreferences": PREFS, "OperationId": "op-0"})
     assert expected["Capabilities"] == ["CAPABILITY_IAM"]
     stub.add_response("update_stack_set", {"OperationId": "op-0"}, expected)
     describe_op(stub, primary.name, "op-0", "SUCCEEDED")
-    executor.execute_phase(plan_stack_set(primary, observed))
+    apply_phase(plan_stack_set(primary, observed), tools.runner, tools.stager)
 
 
 def test_operation_in_progress_waits_and_retries_with_same_operation_id(
     factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
 ) -> None:
-    executor = make_executor(factory, config, "dev", clock)
-    replica = executor.desired[0]
+    tools = make_tools(factory, config, "dev", clock)
+    replica = tools.desired[0]
     stub.add_response(
-        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
+        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(tools, "replica", "op-0")
     )
     stub.add_client_error(
         "create_stack_instances",
         "OperationInProgressException",
         "Another Operation on StackSet is in progress",
-        expected_params=instances_params(executor, "replica", "op-1"),
+        expected_params=instances_params(tools, "replica", "op-1"),
     )
     stub.add_response(
         "list_stack_set_operations",
@@ -230,19 +214,20 @@ def test_operation_in_progress_waits_and_retries_with_same_operation_id(
     describe_op(stub, replica.name, "theirs", "RUNNING")
     describe_op(stub, replica.name, "theirs", "SUCCEEDED")
     stub.add_response(
-        "create_stack_instances", {"OperationId": "op-1"}, instances_params(executor, "replica", "op-1")
+        "create_stack_instances", {"OperationId": "op-1"}, instances_params(tools, "replica", "op-1")
     )
     describe_op(stub, replica.name, "op-1", "SUCCEEDED")
-    executor.execute_phase(plan_stack_set(replica, None))
+    [result] = apply_phase(plan_stack_set(replica, None), tools.runner, tools.stager)
     assert clock.sleeps == [3.75, 3.75]  # the poll of theirs, then the backoff before the retry
-    assert executor.operations == ["op-1"]
+    assert result.id == "op-1"
+    assert [(w.id, w.status) for w in result.waited] == [("theirs", "SUCCEEDED")]
 
 
 def test_failed_operation_lists_failed_instances_and_stops_before_primary(
     factory: ClientFactory, config: Config, stub: Stubber, clock: FakeClock
 ) -> None:
-    executor = make_executor(factory, config, "dev", clock)
-    replica, primary = executor.desired
+    tools = make_tools(factory, config, "dev", clock)
+    replica, primary = tools.desired
     for d in (replica, primary):
         stub.add_client_error(
             "describe_stack_set",
@@ -250,12 +235,12 @@ def test_failed_operation_lists_failed_instances_and_stops_before_primary(
             "StackSet not found",
             expected_params={"StackSetName": d.name, "CallAs": "SELF"},
         )
-    lookups = nothing_retained(factory, executor)
+    lookups = nothing_retained(factory, tools)
     stub.add_response(
-        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(executor, "replica", "op-0")
+        "create_stack_set", {"StackSetId": "x"}, create_stack_set_params(tools, "replica", "op-0")
     )
     stub.add_response(
-        "create_stack_instances", {"OperationId": "op-1"}, instances_params(executor, "replica", "op-1")
+        "create_stack_instances", {"OperationId": "op-1"}, instances_params(tools, "replica", "op-1")
     )
     describe_op(stub, replica.name, "op-1", "RUNNING")
     describe_op(stub, replica.name, "op-1", "FAILED")
@@ -281,7 +266,8 @@ def test_failed_operation_lists_failed_instances_and_stops_before_primary(
         {"StackSetName": replica.name, "OperationId": "op-1", "CallAs": "SELF"},
     )
     with pytest.raises(OperationFailed) as info:
-        executor.deploy(allow_replacement=False)
+        planned = plan_rollout(tools.cfn, tools.desired, tools.stacks, resume=tools.runner)
+        deploy(planned.plans, cfn=tools.cfn, runner=tools.runner, stager=tools.stager, stacks=tools.stacks)
     failures = info.value.failures
     assert [(f.account, f.status) for f in failures] == [
         ("111111111111", "FAILED"),
@@ -295,9 +281,7 @@ def test_failed_operation_lists_failed_instances_and_stops_before_primary(
         lookup.assert_no_pending_responses()
 
 
-def test_failed_operation_is_printed_by_the_cli(monkeypatch: pytest.MonkeyPatch, config: Config) -> None:
-    from stacksets import cli
-
+def test_failed_operation_ends_the_cli_with_exit_1_listing_each_failed_instance() -> None:
     error = OperationFailed(
         "tattoo-directory-dev-app-storage-replica",
         "op-1",
@@ -307,36 +291,19 @@ def test_failed_operation_is_printed_by_the_cli(monkeypatch: pytest.MonkeyPatch,
             FailedInstance("222222222222", "us-west-2", "FAILED", "KMS key disabled"),
         ],
     )
-
-    def boom(ctx: Any) -> int:
-        raise error
-
-    monkeypatch.setitem(cli.COMMANDS, "deploy", (boom, "x"))
-    err = io.StringIO()
-    code = cli.main(
-        ["deploy", "--env", "dev", "--yes", "--endpoint-url", "http://127.0.0.1:9"],
-        stdout=io.StringIO(),
-        stderr=err,
-    )
+    ended = failure(error, "deploy")
+    assert ended is not None
+    code, lines = ended
     assert code == 1
-    text = err.getvalue()
+    text = "\n".join(lines)
     assert "111111111111 us-west-2 FAILED: bucket already exists" in text
     assert "222222222222 us-west-2 FAILED: KMS key disabled" in text
-    assert "Traceback" not in text
+    assert lines[-1] == "the rollout stopped; later phases were not started"
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.body
-
-
-def test_throttling_is_retried_by_botocore(monkeypatch: pytest.MonkeyPatch, factory: ClientFactory) -> None:
-    """The retry loop is botocore's (adaptive mode from the factory's Config), not ours."""
-    sleeps: list[float] = []
-    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=sleeps.append))
+def test_throttling_is_retried_by_botocore(botocore_time: VirtualBotocoreTime, factory: ClientFactory) -> None:
+    """The retry loop is botocore's (adaptive mode from the factory's Config), not ours; its
+    waits run on a virtual clock (the adaptive rate limiter alone would wait about 4 s)."""
     cfn = factory.cloudformation(ADMIN_REGION)
     assert cfn.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 3}  # type: ignore[attr-defined]
     attempts: list[int] = []
@@ -353,14 +320,18 @@ def test_throttling_is_retried_by_botocore(monkeypatch: pytest.MonkeyPatch, fact
     def send(request: Any, **_: Any) -> AWSResponse:
         attempts.append(1)
         body, status = (throttled, 400) if len(attempts) < 3 else (ok, 200)
-        return AWSResponse(request.url, status, HTTPHeaders(), _Raw(body))
+        return fake_response(request.url, status, body)
 
     events: Any = cfn.meta.events
     events.register("before-send.cloudformation.DescribeStackSetOperation", send)
+    started = time.monotonic()
     result = cfn.describe_stack_set_operation(StackSetName="s", OperationId="op")
     assert result["StackSetOperation"]["Status"] == "SUCCEEDED"
-    assert len(attempts) == 3 and len(sleeps) == 2
+    assert len(attempts) == 3 and len(botocore_time.backoffs) == 2
     assert result["ResponseMetadata"]["RetryAttempts"] == 2
+    # Throttling turned the client-side rate limiter on: it waited, on the virtual clock only.
+    assert botocore_time.rate_limits and sum(botocore_time.rate_limits) > 1
+    assert time.monotonic() - started < 1
 
 
 ADMIN_ACCOUNT = "999999999999"
@@ -395,8 +366,8 @@ def test_settings_only_change_sends_update_stack_set(
     """The template, parameters and instances are as deployed; only a stack set setting differs."""
     from stacksets.model import ObservedInstance, ObservedStackSet
 
-    executor = make_executor(factory, config, "prod", clock)
-    primary = executor.desired[1]
+    tools = make_tools(factory, config, "prod", clock)
+    primary = tools.desired[1]
     deployed = ObservedStackSet(
         name=primary.name,
         status="ACTIVE",
@@ -412,7 +383,7 @@ def test_settings_only_change_sends_update_stack_set(
     assert not plan_stack_set(primary, deployed).changed
     plan = plan_stack_set(primary, attrs.evolve(deployed, **changes))
     assert plan.action == "update" and not plan.template.changed and len(plan.settings) == 1
-    expected = create_stack_set_params(executor, "primary", "")
+    expected = create_stack_set_params(tools, "primary", "")
     del expected["ClientRequestToken"]
     expected.update(
         {
@@ -425,8 +396,8 @@ def test_settings_only_change_sends_update_stack_set(
     assert {"Key": "cost-center", "Value": "platform"} in expected["Tags"]
     stub.add_response("update_stack_set", {"OperationId": "op-0"}, expected)
     describe_op(stub, primary.name, "op-0", "SUCCEEDED")
-    executor.execute_phase(plan)
-    assert executor.operations == ["op-0"]
+    results = apply_phase(plan, tools.runner, tools.stager)
+    assert [r.id for r in results] == ["op-0"]
 
 
 def test_observe_reads_tags_and_roles(factory: ClientFactory, stub: Stubber) -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from appstorage.config import load_config
 from stacksets.desired import desired_stack_sets
 from stacksets.destroy import destroy_refusals, retained_resources
-from stacksets.execute import Executor
 from stacksets.local import local_session
 from stacksets.model import DesiredStackSet, ObservedInstance, ObservedStackSet
 from stacksets.session import ClientFactory
@@ -111,8 +109,7 @@ def test_retained_list_is_the_deployed_templates_not_the_configured_one() -> Non
         del resources["ImagesBucket"]  # an older deployed template without the images bucket
         resources["Table"]["DeletionPolicy"] = "Retain"
 
-    executor = cast(Executor, SimpleNamespace(config=load_config(), env=load_config().environment("dev")))
-    retained = retained_resources(executor, _observed(_body(older)), [(ACCOUNT, "us-east-1")])
+    retained = retained_resources(PRIMARY, _observed(_body(older)), [(ACCOUNT, "us-east-1")])
     ids = {r.logical_id for r in retained}
     assert "Table" in ids and "FrontendBucket" in ids
     assert "ImagesBucket" not in ids  # configured with Retain, but not deployed: not claimed retained

@@ -20,18 +20,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from appstorage.config import Config, load_config
 from appstorage.naming import Purpose, bucket_name_for_region
 from stacksets.drift import detect_drift, render_drift
-from stacksets.execute import Executor
 from stacksets.local import local_session
 from stacksets.session import ClientFactory
+from stacksets.toolkit import environment_tools
 from tests.faults import FakeClock, Faults, Rule, members, run_cli
-from tests.helpers import ACCOUNTS
+from tests.helpers import ACCOUNTS, offline_factory
 
 ROLE = "AWSCloudFormationStackSetExecutionRole"
 PREFS = {
@@ -53,11 +52,7 @@ def config() -> Config:
 
 @pytest.fixture
 def stubs() -> Iterator[tuple[ClientFactory, Stubber, Stubber]]:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    factory = ClientFactory(session, max_attempts=1)
-    factory._caller = DEV_ACCOUNT  # the target account is the caller's: no AssumeRole
+    factory = offline_factory(caller_account=DEV_ACCOUNT)  # the target account is the caller's: no AssumeRole
     admin = Stubber(factory.cloudformation("us-east-1"))
     west = Stubber(factory.cloudformation("us-west-2"))
     with admin, west:
@@ -100,8 +95,8 @@ def test_drift_detects_waits_and_reports_properties(
 ) -> None:
     factory, admin, west = stubs
     clock = FakeClock()
-    executor = Executor(factory, config, config.environment("dev"), runtime=clock.runtime())
-    replica, primary = (d.name for d in executor.desired)
+    tools = environment_tools(factory, config, config.environment("dev"), runtime=clock.runtime())
+    replica, primary = (d.name for d in tools.desired)
 
     # replica: a new detection, RUNNING then SUCCEEDED, one instance DRIFTED
     _observe(admin, replica, "us-west-2", "NOT_CHECKED")
@@ -183,7 +178,7 @@ def test_drift_detects_waits_and_reports_properties(
     )
     _observe(admin, primary, "us-east-1", "IN_SYNC")
 
-    reports = detect_drift(executor)
+    reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner, stacks=tools.stacks)
 
     assert [r.operation_id for r in reports] == ["op-0", "theirs"]
     assert [len(r.drifted) for r in reports] == [1, 0]

@@ -23,13 +23,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
-import botocore.endpoint
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from tests.faults import FakeClock, Faults, deploy, members
+from tests.faults import FakeClock, Faults, VirtualBotocoreTime, deploy, members
 from tests.helpers import ACCOUNTS, seeded, write_config
 
 REPLICA = "tattoo-directory-dev-app-storage-replica"
@@ -37,11 +35,9 @@ PRIMARY = "tattoo-directory-dev-app-storage-primary"
 
 
 @pytest.fixture(autouse=True)
-def _no_botocore_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """botocore's own retry sleeps are recorded, not slept."""
-    sleeps: list[float] = []
-    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=sleeps.append))
-    return sleeps
+def _virtual_botocore_time(botocore_time: VirtualBotocoreTime) -> VirtualBotocoreTime:
+    """botocore's own retry waits are recorded, not waited (:class:`tests.faults.VirtualBotocoreTime`)."""
+    return botocore_time
 
 
 @pytest.fixture
@@ -75,17 +71,18 @@ def assert_nothing_deleted_or_cancelled(faults: Faults) -> None:
 
 
 def test_throttling_burst_is_retried_by_botocore(
-    moto_endpoint: str, config: Path, _no_botocore_sleep: list[float]
+    moto_endpoint: str, config: Path, botocore_time: VirtualBotocoreTime
 ) -> None:
     faults = Faults()
     burst = faults.error(
         "CreateStackInstances", "Throttling", "Rate exceeded", match={"StackSetName": REPLICA}, times=4
     )
-    code, _, err = deploy(moto_endpoint, config, faults)
+    code, _, err = deploy(moto_endpoint, config, faults=faults)
     assert code == 0, err
     assert burst.hits == 4
     assert len(faults.calls("CreateStackInstances", StackSetName=REPLICA)) == 5  # 4 throttled + 1
-    assert len(_no_botocore_sleep) >= 4  # botocore's backoff, not ours
+    assert len(botocore_time.backoffs) >= 4  # botocore's backoff, not ours
+    assert botocore_time.rate_limits  # and its adaptive rate limiter, on the virtual clock
     assert "Throttling" not in err
     assert len(faults.calls("CreateStackInstances", StackSetName=PRIMARY)) == 1
     assert_nothing_deleted_or_cancelled(faults)
@@ -114,7 +111,7 @@ def test_operation_in_progress_waits_for_it_then_continues(moto_endpoint: str, c
         "DescribeStackSetOperation", operation("theirs", "SUCCEEDED"), match={"OperationId": "theirs"}
     )
     clock = FakeClock()
-    code, _, err = deploy(moto_endpoint, config, faults, clock)
+    code, _, err = deploy(moto_endpoint, config, faults=faults, clock=clock)
     assert code == 0, err
     attempts = faults.calls("CreateStackInstances", StackSetName=REPLICA)
     assert len(attempts) == 2
@@ -136,7 +133,7 @@ def test_stale_request_stops_and_says_to_replan(moto_endpoint: str, config: Path
         "Another operation has been performed",
         match={"StackSetName": REPLICA},
     )
-    code, out, err = deploy(moto_endpoint, config, faults)
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
     assert code == 1
     assert "StaleRequestException" in err and REPLICA in err and "Nothing was started" in err
     assert "Traceback" not in err + out
@@ -174,7 +171,7 @@ def test_failed_in_one_region_stopped_in_the_next(moto_endpoint: str, config: Pa
         ),
         match={"StackSetName": REPLICA},
     )
-    code, out, err = deploy(moto_endpoint, config, faults)
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
     assert code == 1
     assert f"on stack set {REPLICA} ended {status}" in err
     assert f"{ACCOUNTS[0]} us-west-2 FAILED: ResourceLogicalId:ImagesBackupBucket, Access Denied" in err
@@ -211,7 +208,7 @@ def test_failed_instances_within_failure_tolerance_are_reported_and_exit_1(
         ),
         match={"StackSetName": REPLICA},
     )
-    code, out, err = deploy(moto_endpoint, config, faults, None, "--json")
+    code, out, err = deploy(moto_endpoint, config, "--json", faults=faults)
     assert code == 1
     op_id = faults.calls("DescribeStackSetOperation", StackSetName=REPLICA)[0]["OperationId"]
     assert (
@@ -249,7 +246,7 @@ def test_expired_or_invalid_credentials(moto_endpoint: str, config: Path, code_:
         times=None,
         status=403,
     )
-    code, out, err = deploy(moto_endpoint, config, faults)
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
     assert code == 1
     assert f"the AWS credentials were rejected ({code_}: The security token" in err
     assert "Traceback" not in err + out
@@ -273,7 +270,7 @@ def test_network_blip_while_waiting_is_retried(moto_endpoint: str, config: Path,
     )
     clock = FakeClock()
     # one botocore attempt per call, so the wait loop's own retries are what carries on
-    code, _, err = deploy(moto_endpoint, config, faults, clock, "--max-attempts", "1")
+    code, _, err = deploy(moto_endpoint, config, "--max-attempts", "1", faults=faults, clock=clock)
     assert code == 0, err
     assert blip.hits == 3 and len(clock.sleeps) == 3
     assert len(faults.calls("CreateStackInstances", StackSetName=PRIMARY)) == 1
@@ -281,7 +278,7 @@ def test_network_blip_while_waiting_is_retried(moto_endpoint: str, config: Path,
 
 
 def test_network_error_is_first_retried_by_botocore(
-    moto_endpoint: str, config: Path, _no_botocore_sleep: list[float]
+    moto_endpoint: str, config: Path, botocore_time: VirtualBotocoreTime
 ) -> None:
     faults = Faults()
     faults.fail(
@@ -291,9 +288,9 @@ def test_network_error_is_first_retried_by_botocore(
         times=2,
     )
     clock = FakeClock()
-    code, _, err = deploy(moto_endpoint, config, faults, clock, "--max-attempts", "4")
+    code, _, err = deploy(moto_endpoint, config, "--max-attempts", "4", faults=faults, clock=clock)
     assert code == 0, err
-    assert clock.sleeps == [] and len(_no_botocore_sleep) >= 2
+    assert clock.sleeps == [] and len(botocore_time.backoffs) >= 2
 
 
 @pytest.mark.parametrize("kind", sorted(NETWORK_ERRORS))
@@ -305,7 +302,7 @@ def test_persistent_network_error_names_the_operation_still_running(
         "DescribeStackSetOperation", NETWORK_ERRORS[kind], match={"StackSetName": REPLICA}, times=None
     )
     clock = FakeClock()
-    code, out, err = deploy(moto_endpoint, config, faults, clock, "--max-attempts", "2")
+    code, out, err = deploy(moto_endpoint, config, "--max-attempts", "2", faults=faults, clock=clock)
     assert code == 1
     op_id = faults.calls("DescribeStackSetOperation", StackSetName=REPLICA)[0]["OperationId"]
     assert (
@@ -326,7 +323,7 @@ def test_interrupt_then_resume(moto_endpoint: str, config: Path) -> None:
     faults.respond(
         "DescribeStackSetOperation", operation("x", "RUNNING"), match={"StackSetName": REPLICA}, times=None
     )
-    code, out, err = deploy(moto_endpoint, config, faults, FakeClock(interrupt_after=0))
+    code, out, err = deploy(moto_endpoint, config, faults=faults, clock=FakeClock(interrupt_after=0))
     assert code == 130
     op_id = faults.calls("DescribeStackSetOperation", StackSetName=REPLICA)[0]["OperationId"]
     assert f"still running: operation {op_id} on stack set {REPLICA}" in err
@@ -343,7 +340,7 @@ def test_interrupt_then_resume(moto_endpoint: str, config: Path) -> None:
     )
     resumed.respond("DescribeStackSetOperation", operation(op_id, "RUNNING"), match={"OperationId": op_id})
     clock = FakeClock()
-    code, out, err = deploy(moto_endpoint, config, resumed, clock)
+    code, out, err = deploy(moto_endpoint, config, faults=resumed, clock=clock)
     assert code == 0, err
     assert [c["OperationId"] for c in resumed.calls("DescribeStackSetOperation")][:2] == [op_id, op_id]
     assert resumed.calls("CreateStackInstances", StackSetName=REPLICA) == []  # not started twice

@@ -19,8 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import attrs
 import boto3
@@ -33,7 +32,6 @@ from appstorage.naming import Purpose, bucket_name_for_region, table_name
 from appstorage.table import TABLE_LOGICAL_ID
 from stacksets.desired import desired_stack_sets
 from stacksets.destroy import retained_resources
-from stacksets.execute import Executor
 from stacksets.model import ObservedInstance, ObservedStackSet, StackSetPlan
 from stacksets.plan import plan_stack_set
 from stacksets.retained import (
@@ -48,7 +46,7 @@ from stacksets.retained import (
     resources_to_create,
 )
 from stacksets.session import CallLog, ClientFactory
-from tests.faults import Faults, run_cli
+from tests.faults import Faults, RawBody, fake_response, run_cli
 from tests.helpers import ACCOUNTS, seeded, write_config
 
 CONFIG = load_config()
@@ -203,8 +201,7 @@ def test_destroy_lists_the_global_table_in_every_replica_region() -> None:
     observed = ObservedStackSet(
         name=primary.name, status="ACTIVE", template_body=primary.template_body, parameters={}
     )
-    executor = cast(Executor, SimpleNamespace(config=CONFIG, env=env))
-    retained = retained_resources(executor, observed, [("333333333333", env.primary_region)])
+    retained = retained_resources(primary, observed, [("333333333333", env.primary_region)])
     tables = [(r.region, r.name) for r in retained if r.logical_id == TABLE_LOGICAL_ID]
     name = table_name(PREFIX, "prod")
     assert tables == [(env.primary_region, name), (env.replica_region, name)]
@@ -231,9 +228,8 @@ def factory() -> ClientFactory:
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
-    made = ClientFactory(session, max_attempts=1)
-    made._caller = CALLER  # lookups in the caller's account use its own credentials
-    return made
+    # lookups in the caller's account use its own credentials
+    return ClientFactory(session, max_attempts=1, caller_account=CALLER)
 
 
 @pytest.fixture
@@ -488,7 +484,7 @@ def _forbidden(bucket: str) -> Any:
     def handler(request: Any, **_: Any) -> AWSResponse | None:
         if f"/{bucket}" not in request.url:
             return None
-        return AWSResponse(request.url, 403, HTTPHeaders(), _Raw(b""))
+        return fake_response(request.url, 403, b"")
 
     return handler
 
@@ -505,17 +501,9 @@ def _denied_in(region: str) -> Any:
         ).encode()
         headers = HTTPHeaders()
         headers["x-amzn-RequestId"] = "fault"
-        return AWSResponse(request.url, 400, headers, _Raw(body))
+        return AWSResponse(request.url, 400, headers, RawBody(body))
 
     return handler
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.body
 
 
 def test_taken_and_unreadable_names_stop_a_first_deploy_before_any_call_that_changes_something(

@@ -15,21 +15,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from appstorage.config import load_config
-from stacksets.drift import StackSetDrift, _instance_drift, render_drift
-from stacksets.execute import Executor, Runtime, StillInProgress
+from stacksets.desired import desired_stack_sets
+from stacksets.drift import StackSetDrift, instance_drift, render_drift
+from stacksets.errors import StillInProgress
 from stacksets.local import local_session
 from stacksets.model import ObservedInstance, ObservedStackSet
+from stacksets.operations import OperationRunner
 from stacksets.plan import plan_stack_set
+from stacksets.requests import stack_set_request
 from stacksets.session import ClientFactory
+from stacksets.stacks import InstanceStacks
 from tests.faults import FakeClock, Faults, deploy, run_cli
-from tests.helpers import ACCOUNTS, seeded, write_config
-from tests.test_deploy_org import MEMBERS, OU, executor_for, org_config
+from tests.helpers import ACCOUNTS, offline_factory, seeded, write_config
+from tests.test_deploy_org import MEMBERS, OU, org_config, tools_for
 
 REPLICA = "tattoo-directory-dev-app-storage-replica"
 PRIMARY = "tattoo-directory-dev-app-storage-primary"
@@ -47,17 +52,14 @@ def config(moto_endpoint: str, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def org_factory() -> ClientFactory:
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return ClientFactory(session, max_attempts=1)
+    return offline_factory()
 
 
 def test_disabled_auto_deployment_sends_only_enabled_false(org_factory: ClientFactory) -> None:
     # retain_stacks_on_account_removal keeps its default (true), which must not be sent:
     # "Specify only if Enabled is set to True" (AutoDeployment, API reference).
-    executor = executor_for(org_factory, org_config(auto_deployment={"enabled": False}))
-    replica = executor.desired[0]
+    tools = tools_for(org_factory, org_config(auto_deployment={"enabled": False}))
+    replica = tools.desired[0]
     assert replica.auto_deployment == (False, True)
     with Stubber(org_factory.cloudformation("us-east-1")) as stub:
         stub.add_response(
@@ -77,13 +79,12 @@ def test_disabled_auto_deployment_sends_only_enabled_false(org_factory: ClientFa
                 "ClientRequestToken": "op-0",
             },
         )
-        executor._create_stack_set(replica)
+        tools.runner.create_stack_set(replica.name, stack_set_request(replica, tools.stager.source(replica)))
         stub.assert_no_pending_responses()
 
 
 def test_disabled_auto_deployment_as_reported_plans_no_change(org_factory: ClientFactory) -> None:
-    executor = executor_for(org_factory, org_config(auto_deployment={"enabled": False}))
-    replica = executor.desired[0]
+    replica = tools_for(org_factory, org_config(auto_deployment={"enabled": False})).desired[0]
     observed = ObservedStackSet(
         name=replica.name,
         status="ACTIVE",
@@ -94,7 +95,7 @@ def test_disabled_auto_deployment_as_reported_plans_no_change(org_factory: Clien
         auto_deployment=(False, False),  # AWS reports no retain flag for a disabled setting
     )
     assert plan_stack_set(replica, observed).action == "no change"
-    enabled = executor_for(org_factory, org_config()).desired[0]  # enabled, retain false
+    enabled = tools_for(org_factory, org_config()).desired[0]  # enabled, retain false
     plan = plan_stack_set(enabled, observed)
     assert plan.settings == (
         "AutoDeployment: Enabled=false -> Enabled=true, RetainStacksOnAccountRemoval=false",
@@ -115,7 +116,7 @@ def test_deploy_writes_outputs_when_a_member_role_cannot_be_assumed(moto_endpoin
         times=None,
         status=403,
     )
-    code, out, err = deploy(moto_endpoint, config, faults)
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
     assert code == 0, err  # the rollout (no changes) succeeded: unreadable outputs are a warning
     assert denied.hits >= 1
     assert "Traceback" not in err + out
@@ -146,22 +147,21 @@ def test_deploy_writes_outputs_when_a_member_role_cannot_be_assumed(moto_endpoin
     assert code == 1 and "were not read" in err
 
 
-def test_drift_of_an_instance_whose_role_cannot_be_assumed_is_not_checked(org_factory: ClientFactory) -> None:
-    executor = Executor(org_factory, load_config(), load_config().environment("dev"))
-    desired = executor.desired[0]
-    denied = ClientError(
-        {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: sts:AssumeRole"}},
-        "AssumeRole",
-    )
-
-    def refuse(account: str, region: str) -> Any:
-        raise denied
-
-    executor._target_cfn = refuse  # type: ignore[method-assign]
+def test_drift_of_an_instance_whose_role_cannot_be_assumed_is_not_checked() -> None:
+    """The member account's role cannot be assumed: that instance is "not checked" (exit 1 stays),
+    the others are still reported; other errors stop the command."""
+    factory = offline_factory(caller_account=ACCOUNTS[0])
+    desired = desired_stack_sets(load_config(), "dev")[0]
+    stacks = InstanceStacks(factory, "AWSCloudFormationStackSetExecutionRole")
     instance = ObservedInstance(
         ACCOUNTS[1], "us-west-2", "CURRENT", drift_status="DRIFTED", stack_id="arn:aws:cloudformation:x"
     )
-    drift = _instance_drift(executor, desired, instance)
+    with Stubber(factory.client("sts", "us-west-2")) as sts:
+        sts.add_client_error(
+            "assume_role", "AccessDenied", "not authorized to perform: sts:AssumeRole", http_status_code=403
+        )
+        drift = instance_drift(stacks, desired, instance)
+        sts.assert_no_pending_responses()
     assert drift.drift_status == "DRIFTED" and drift.resources == ()
     assert (
         drift.error
@@ -173,15 +173,12 @@ def test_drift_of_an_instance_whose_role_cannot_be_assumed_is_not_checked(org_fa
     assert "drifted resources not checked: AssumeRole refused" in text
     assert "set deployment.execution_role_name" in text
 
-    # Other errors still stop the command.
-    other = ClientError({"Error": {"Code": "ValidationError", "Message": "x"}}, "DescribeStackResourceDrifts")
-
-    def broken(account: str, region: str) -> Any:
-        raise other
-
-    executor._target_cfn = broken  # type: ignore[method-assign]
-    with pytest.raises(ClientError):
-        _instance_drift(executor, desired, instance)
+    # Other errors still stop the command (the instance in the caller's own account: no role).
+    mine = attrs.evolve(instance, account=ACCOUNTS[0])
+    with Stubber(factory.cloudformation("us-west-2")) as cfn:
+        cfn.add_client_error("describe_stack_resource_drifts", "ValidationError", "x")
+        with pytest.raises(ClientError, match="ValidationError"):
+            instance_drift(stacks, desired, mine)
 
 
 # --------------------------------------------------------------------------- 3. OUTDATED instances
@@ -201,11 +198,10 @@ def _failed_half_way(endpoint: str, renamed: Path) -> None:
     """What a failed ``--allow-replacement`` UpdateStackSet leaves: the stack sets hold the new
     template, the instance stacks still the old one (moto updates no stack: exactly that)."""
     config = load_config(renamed)
-    executor = Executor(
-        ClientFactory(local_session(), endpoint_url=endpoint), config, config.environment("dev")
-    )
-    for desired in executor.desired:
-        executor.cfn().update_stack_set(**executor._update_request(desired), OperationId=f"x-{desired.kind}")
+    cfn = ClientFactory(local_session(), endpoint_url=endpoint).cloudformation("us-east-1")
+    for desired in desired_stack_sets(config, "dev"):
+        request = stack_set_request(desired, {"TemplateBody": desired.template_body}, update=True)
+        cfn.update_stack_set(**request, OperationId=f"x-{desired.kind}")
 
 
 def test_retry_after_failed_replacing_update_is_still_refused_as_data_loss(
@@ -298,12 +294,8 @@ def test_in_progress_with_finished_listed_operation_backs_off_until_the_deadline
     """ListStackSetOperations lists an operation as RUNNING that DescribeStackSetOperation reports
     SUCCEEDED, and the call keeps being refused: back off every time, stop at the deadline."""
     clock = FakeClock()
-    runtime = Runtime(
-        sleep=clock.sleep, clock=clock.clock, random=lambda: 0.5, new_id=lambda: "op-1", timeout=30
-    )
-    config = load_config()
-    executor = Executor(org_factory, config, config.environment("dev"), runtime=runtime)
-    replica = executor.desired[0].name
+    runner = OperationRunner(org_factory.cloudformation("us-east-1"), runtime=clock.runtime(timeout=30))
+    replica = desired_stack_sets(load_config(), "dev")[0].name
     with Stubber(org_factory.cloudformation("us-east-1")) as stub:
         for _ in range(5):
             stub.add_client_error("create_stack_instances", "OperationInProgressException", "in progress")
@@ -319,13 +311,12 @@ def test_in_progress_with_finished_listed_operation_backs_off_until_the_deadline
             )
         request = {"StackSetName": replica, "Accounts": ["111111111111"], "Regions": ["us-west-2"]}
         with pytest.raises(StillInProgress) as raised:
-            executor._mutate(replica, "CreateStackInstances", request)
-        stub.assert_no_pending_responses()
+            runner.run(replica, "CreateStackInstances", request)
+        stub.assert_no_pending_responses()  # five attempts, none accepted
     assert clock.sleeps == [3.75, 7.5, 15.0, 30.0]
     message = str(raised.value)
     assert "gave up after 30s" in message and "OperationInProgressException" in message
     assert "still lists theirs as running" in message and "was never started" in message
-    assert executor.operations == []
 
 
 # --------------------------------------------------------------------------- 6. phases in errors
@@ -341,7 +332,7 @@ def test_error_in_the_primary_phase_says_the_replica_phase_was_applied(
         "injected refusal",
         match={"StackSetName": PRIMARY},
     )
-    code, out, err = deploy(moto_endpoint, config, faults)
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
     assert code == 1, out + err
     assert "AWS refused a call" in err and "InvalidOperationException" in err
     assert f"dev: the replica phase (stack set {REPLICA}) was already applied and stays applied" in err

@@ -1,0 +1,198 @@
+"""The console script: parse the options, load the configuration, set up the effects, run the
+command (:data:`~stacksets.cli.commands.COMMANDS`), and end an exception the way
+:data:`~stacksets.cli.failures.FAILURES` says."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from typing import Any, TextIO
+
+import boto3
+from rich.console import Console
+
+from appstorage.config import Config, Environment, load_config
+
+from ..compat import for_endpoint
+from ..operations import Runtime
+from ..preflight import TEMPLATE_BODY_LIMIT
+from ..progress import RichReporter
+from ..session import DEFAULT_MAX_ATTEMPTS, ClientFactory
+from .commands import COMMANDS
+from .context import EXIT_BAD_INPUT, BadInput, Context
+from .failures import failure
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="configuration YAML (default: the bundled example)")
+    common.add_argument(
+        "--env",
+        action="append",
+        help="environment to act on (repeatable; default: all, except for deploy against AWS)",
+    )
+    common.add_argument("--endpoint-url", help="any AWS-compatible endpoint instead of AWS")
+    common.add_argument(
+        "--local", action="store_true", help="start an embedded AWS emulator (moto), seed it, use it"
+    )
+    common.add_argument("--yes", action="store_true", help="deploy without asking")
+    common.add_argument("--allow-replacement", action="store_true", help="deploy even if the plan loses data")
+    common.add_argument(
+        "--timeout", type=float, default=3600.0, help="seconds to wait for StackSet operations"
+    )
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    common.add_argument(
+        "--outputs-file", help="outputs JSON path ({env} is replaced; default build/<env>/outputs.json)"
+    )
+    common.add_argument(
+        "--max-attempts",
+        type=int,
+        default=DEFAULT_MAX_ATTEMPTS,
+        help="botocore attempts per API call (adaptive retry mode)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="appstorage-deploy",
+        description="Roll the appstorage templates out as CloudFormation StackSet instances. "
+        "Options follow the command: appstorage-deploy deploy --env dev",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+    return parser
+
+
+def _select_environments(args: argparse.Namespace, config: Config) -> list[Environment]:
+    if args.env:
+        names = list(dict.fromkeys(args.env))
+    elif args.command in ("deploy", "destroy") and not args.local:
+        raise BadInput(
+            f"{args.command} needs --env (one of: {', '.join(config.environments)}); "
+            f"{args.command} of every environment at once is only the default with --local"
+        )
+    else:
+        names = list(config.environments)
+    envs = [config.environment(name) for name in names]  # ConfigError for an unknown one
+    if args.outputs_file and len(envs) > 1 and "{env}" not in args.outputs_file:
+        raise BadInput("--outputs-file needs an {env} placeholder when several environments are selected")
+    if args.timeout <= 0 or args.max_attempts < 1:
+        raise BadInput("--timeout must be positive and --max-attempts at least 1")
+    return envs
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+
+
+@contextmanager
+def _endpoint(args: argparse.Namespace) -> Iterator[str | None]:
+    if args.local:
+        from ..local import run_local_server
+
+        with run_local_server() as url:
+            yield url
+    else:
+        yield args.endpoint_url
+
+
+def _run(
+    args: argparse.Namespace,
+    out: Console,
+    err: Console,
+    reporter: RichReporter,
+    *,
+    session: boto3.Session | None,
+    runtime: Runtime | None,
+    hooks: tuple[Callable[[Any], None], ...],
+    confirm_input: Callable[[str], str],
+    template_limit: int,
+) -> int:
+    config = load_config(args.config)
+    envs = _select_environments(args, config)
+    with ExitStack() as stack:
+        endpoint = stack.enter_context(_endpoint(args))
+        local = bool(args.local)
+        if local:
+            from ..local import local_session
+
+            session = local_session(envs[0].primary_region)
+        if session is None:
+            session = boto3.Session()
+        factory = ClientFactory(session, endpoint_url=endpoint, max_attempts=args.max_attempts, hooks=hooks)
+        if local:
+            from ..local import seed
+
+            if not args.json:
+                err.print(f"local AWS emulator (moto) at {endpoint}; seeding KMS keys, SSM, log buckets")
+            seed(factory, config, envs)
+        ctx = Context(
+            args=args,
+            config=config,
+            environments=envs,
+            factory=factory,
+            out=out,
+            err=err,
+            reporter=reporter,
+            runtime=runtime or Runtime(timeout=args.timeout),
+            confirm_input=confirm_input,
+            stdin_tty=sys.stdin.isatty(),
+            compat=for_endpoint(args.endpoint_url, local=local),
+            local=local,
+            template_limit=template_limit,
+        )
+        handler = COMMANDS[args.command][0]
+        return handler(ctx)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    session: boto3.Session | None = None,
+    runtime: Runtime | None = None,
+    hooks: tuple[Callable[[Any], None], ...] = (),
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    confirm_input: Callable[[str], str] = input,
+    template_limit: int = TEMPLATE_BODY_LIMIT,
+) -> int:
+    """The console script. Everything with an effect can be injected (tests, benchmarks), and the
+    TemplateBody limit lowered (``template_limit``, bytes) to stage small templates through S3."""
+    out_stream = stdout or sys.stdout
+    err_stream = stderr or sys.stderr
+    err = Console(file=err_stream, stderr=True, highlight=False, soft_wrap=True)
+    out = Console(
+        file=out_stream, highlight=False, soft_wrap=True, width=200 if not out_stream.isatty() else None
+    )
+    parsed = _parse(build_parser(), argv)
+    if isinstance(parsed, int):
+        return parsed
+    reporter = RichReporter(err, enabled=err_stream.isatty())
+    try:
+        return _run(
+            parsed,
+            out,
+            err,
+            reporter,
+            session=session,
+            runtime=runtime,
+            hooks=hooks,
+            confirm_input=confirm_input,
+            template_limit=template_limit,
+        )
+    except BaseException as exc:
+        ended = failure(exc, parsed.command)
+        if ended is None:
+            raise
+        reporter.close()
+        code, lines = ended
+        for line in lines:
+            err.print(line, markup=False)
+        return code
+    finally:
+        reporter.close()

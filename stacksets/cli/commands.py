@@ -1,0 +1,324 @@
+"""Every command of ``appstorage-deploy``: one handler each, registered in :data:`COMMANDS`.
+
+A handler reads the options and prints; the work is done by the actions (:mod:`stacksets.rollout`,
+:mod:`stacksets.outputs`, :mod:`stacksets.drift`, :mod:`stacksets.destroy`), which take plain
+arguments from the environment's :class:`~stacksets.toolkit.Tools`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+from rich.table import Table
+
+from ..destroy import (
+    DestroyRefused,
+    Targets,
+    configured_instances,
+    destroy,
+    destroy_refusals,
+    destroy_targets,
+    destroy_to_json,
+    render_destroy,
+)
+from ..drift import detect_drift, drift_to_json, render_drift
+from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_context
+from ..observe import observe_stack_set
+from ..operations import OperationResult
+from ..outputs import collect_outputs
+from ..plan import plan_to_json, render_plan
+from ..preflight import preflight
+from ..rollout import deploy, plan_rollout
+from ..toolkit import Tools
+from .context import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Context
+from .output import print_json, write_outputs
+
+__all__ = [
+    "COMMANDS",
+    "cmd_deploy",
+    "cmd_destroy",
+    "cmd_drift",
+    "cmd_outputs",
+    "cmd_plan",
+    "cmd_status",
+]
+
+
+def _plan(ctx: Context, tools: Tools, *, resume: bool = False) -> Any:
+    return plan_rollout(
+        tools.cfn,
+        tools.desired,
+        tools.stacks,
+        require_managed_execution=ctx.compat.reports_managed_execution,
+        resume=tools.runner if resume else None,
+    )
+
+
+def cmd_plan(ctx: Context) -> int:
+    result: dict[str, Any] = {}
+    for env in ctx.environments:
+        plans = _plan(ctx, ctx.tools(env)).plans
+        if ctx.args.json:
+            result[env.name] = plan_to_json(plans)
+        else:
+            ctx.out.print(f"[bold]{env.name}[/bold]")
+            ctx.out.print(render_plan(plans), markup=False, highlight=False)
+            if not any(p.changed for p in plans):
+                ctx.out.print("no changes")
+    if ctx.args.json:
+        print_json(ctx, result)
+    return EXIT_OK
+
+
+def _in_order(results: Sequence[OperationResult]) -> Iterator[OperationResult]:
+    """The operations in the order they ended: those each one waited for first."""
+    for r in results:
+        yield from _in_order(r.waited)
+        yield r
+
+
+def _partial_failures(ctx: Context, results: Sequence[OperationResult]) -> list[dict[str, str]]:
+    """Instances that FAILED inside operations that SUCCEEDED within their failure tolerance:
+    the rollout went on (the tolerance allows it), but the user is told where and the exit is 1."""
+    rows = []
+    for r in _in_order(results):
+        for f in r.failed:
+            ctx.err.print(
+                f"warning: {r.stack_set}: operation {r.id} succeeded within its failure tolerance but "
+                f"{f.account} {f.region} is {f.status}: {f.reason or '(no reason given)'}",
+                markup=False,
+            )
+            rows.append({"stack_set": r.stack_set, "operation": r.id, **attrs.asdict(f)})
+    return rows
+
+
+def cmd_deploy(ctx: Context) -> int:
+    """Exit 0 when the rollout succeeded, 1 when it failed or instances failed within the failure
+    tolerance. Outputs that could not be read after a successful rollout (the execution role
+    cannot be assumed in a member account) do not fail the deploy: exit 0, each such instance is
+    printed as a warning with how to fix it, and outputs.json lists it with an "error"."""
+    result: dict[str, Any] = {}
+    partial = False
+    every = [ctx.tools(env) for env in ctx.environments]
+    for tools in every:
+        # Before any API call: what cannot be deployed as configured is exit 2 (PreflightError).
+        errors, warnings = preflight(tools.env, tools.desired, ctx.template_limit)
+        if errors:
+            raise PreflightError(errors, str(ctx.config.source))
+        for warning in warnings:
+            ctx.err.print(f"warning: {warning}", markup=False)
+    applied: tuple[Phase, ...] = ()
+    for tools in every:
+        env = tools.env
+        try:
+            planned = _plan(ctx, tools, resume=True)
+            plans = planned.plans
+            if not ctx.args.json:
+                ctx.out.print(f"[bold]{env.name}[/bold]")
+                ctx.out.print(render_plan(plans), markup=False, highlight=False)
+            deployed = deploy(
+                plans,
+                cfn=tools.cfn,
+                runner=tools.runner,
+                stager=tools.stager,
+                stacks=tools.stacks,
+                allow_replacement=ctx.args.allow_replacement,
+                confirm=ctx.confirm,
+            )
+            applied += deployed.applied_phases
+            if not deployed.changed and not ctx.args.json:
+                ctx.out.print(f"{env.name}: no changes")
+            outputs = collect_outputs(
+                tools.cfn, tools.desired, tools.stacks, replica_outputs=deployed.replica_outputs
+            )
+        except BaseException as exc:
+            # What an earlier environment applied stays applied too.
+            add_stop_context(exc, applied_phases=(*applied, *stop_context(exc).applied_phases))
+            raise
+        data = write_outputs(ctx, env, outputs)
+        result[env.name] = {
+            "changed": deployed.changed,
+            "operations": [r.id for r in deployed.operations],
+            "plan": plan_to_json(plans),
+            "outputs": data,
+            "outputs_file": str(ctx.outputs_file(env)),
+            "failed_instances": _partial_failures(ctx, [*planned.resumed, *deployed.operations]),
+        }
+        partial = partial or bool(result[env.name]["failed_instances"])
+    if ctx.args.json:
+        print_json(ctx, result)
+    if partial:
+        ctx.err.print(
+            "deploy finished, but some instances failed (listed above): fix them and deploy again",
+            markup=False,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_status(ctx: Context) -> int:
+    result: dict[str, Any] = {}
+    for env in ctx.environments:
+        tools = ctx.tools(env)
+        table = Table(title=f"{env.name} stack instances")
+        for column in ("stack set", "account", "region", "status", "detailed status", "drift", "reason"):
+            table.add_column(column, overflow="fold")
+        rows: list[dict[str, Any]] = []
+        found = [(d, observe_stack_set(tools.cfn, d.name, d.call_as)) for d in tools.desired]
+        for desired, observed in found:
+            if observed is None:
+                table.add_row(desired.name, "-", "-", "NOT DEPLOYED", "", "", "")
+                rows.append({"stack_set": desired.name, "status": "NOT DEPLOYED", "instances": []})
+                continue
+            instances = []
+            for i in observed.instances:
+                table.add_row(
+                    desired.name, i.account, i.region, i.status, i.detailed_status, i.drift_status, i.reason
+                )
+                instances.append(
+                    attrs.asdict(i, filter=lambda a, _: a.name not in ("template_body", "template_error"))
+                )
+            rows.append(
+                {
+                    "stack_set": desired.name,
+                    "status": observed.status,
+                    "running_operations": list(observed.running_operation_ids),
+                    "instances": instances,
+                }
+            )
+        result[env.name] = rows
+        if not ctx.args.json:
+            ctx.out.print(table)
+    if ctx.args.json:
+        print_json(ctx, result)
+    return EXIT_OK
+
+
+def cmd_outputs(ctx: Context) -> int:
+    """Exit 1 when some instance's outputs could not be read (the file is still written, with the
+    readable ones and an "error" for the others): reading them is this command's whole job."""
+    result = {}
+    unreadable = False
+    for env in ctx.environments:
+        tools = ctx.tools(env)
+        outputs = collect_outputs(tools.cfn, tools.desired, tools.stacks)
+        unreadable = unreadable or any(o.error for o in outputs)
+        result[env.name] = write_outputs(ctx, env, outputs)
+    if ctx.args.json:
+        print_json(ctx, result)
+    return EXIT_FAILED if unreadable else EXIT_OK
+
+
+def cmd_drift(ctx: Context) -> int:
+    """Exit 0 in sync, 1 drift found or not checkable (see :mod:`stacksets.drift`)."""
+    result: dict[str, Any] = {}
+    clean = True
+    for env in ctx.environments:
+        tools = ctx.tools(env)
+        reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner, stacks=tools.stacks)
+        clean = clean and all(r.clean for r in reports)
+        if ctx.args.json:
+            result[env.name] = drift_to_json(reports)
+        else:
+            ctx.out.print(f"[bold]{env.name}[/bold]")
+            ctx.out.print(render_drift(env.name, reports), markup=False, highlight=False)
+    if ctx.args.json:
+        print_json(ctx, result)
+    return EXIT_OK if clean else EXIT_FAILED
+
+
+def _describe_destroy(found: Targets) -> list[str]:
+    lines = []
+    for desired, observed in found:
+        if observed is None:
+            lines.append(f"  {desired.name}: does not exist")
+        else:
+            where = ", ".join(f"{i.account} {i.region}" for i in configured_instances(desired, observed))
+            lines.append(f"  {desired.name}: delete stack set and instance(s) {where or '(none)'}")
+    return lines
+
+
+def cmd_destroy(ctx: Context) -> int:
+    """Exit 0 everything named is gone, 1 something was kept or failed, 2 not confirmed (no TTY)."""
+    confirmed = ctx.args.yes or ctx.local
+    if not confirmed and not ctx.stdin_tty:
+        ctx.err.print(
+            "error: destroy deletes stack instances and stack sets: pass --yes to run it without a prompt",
+            markup=False,
+        )
+        return EXIT_BAD_INPUT
+    result: dict[str, Any] = {}
+    complete = True
+    for env in ctx.environments:
+        tools = ctx.tools(env)
+        found = destroy_targets(tools.cfn, tools.desired)
+        # Refused before the prompt when already known (stack sets with operations in flight are
+        # checked again by destroy() once those finished).
+        problems = [
+            p
+            for d, o in found
+            if o is not None and not o.running_operation_ids
+            for p in destroy_refusals(d, o)
+        ]
+        if problems:
+            raise DestroyRefused(env.name, problems)
+        if not confirmed:
+            ctx.err.print(f"destroy {env.name}:\n" + "\n".join(_describe_destroy(found)), markup=False)
+            ctx.err.print("the table and the buckets are retained (DeletionPolicy Retain)", markup=False)
+            answer = ctx.confirm_input(f"Type the environment name ({env.name}) to destroy it: ")
+            if answer.strip() != env.name:
+                raise Declined(f"destroy {env.name} cancelled: nothing was deleted")
+        results = destroy(found, cfn=tools.cfn, runner=tools.runner)
+        complete = complete and all(r.stack_set_deleted or not r.existed for r in results)
+        if ctx.args.json:
+            result[env.name] = destroy_to_json(results)
+        else:
+            ctx.out.print(f"[bold]{env.name}[/bold]")
+            ctx.out.print(render_destroy(env.name, results), markup=False, highlight=False)
+    if ctx.args.json:
+        print_json(ctx, result)
+    return EXIT_OK if complete else EXIT_FAILED
+
+
+def cmd_dr_check(ctx: Context) -> int:
+    """``dr-check`` (see :mod:`stacksets.drcheck`)."""
+    from .. import drcheck  # drcheck imports the CLI until its split lands
+
+    code: int = drcheck.cmd_dr_check(ctx)
+    return code
+
+
+#: name -> (handler, help).
+COMMANDS: Mapping[str, tuple[Callable[[Context], int], str]] = MappingProxyType(
+    {
+        "plan": (cmd_plan, "show what deploy would change (template, parameters, instances)"),
+        "deploy": (
+            cmd_deploy,
+            "roll the replica then the primary stack set out and collect outputs (outputs that cannot be "
+            "read in a member account are a warning, not a failure)",
+        ),
+        "status": (cmd_status, "list every stack instance with its status and reason"),
+        "outputs": (
+            cmd_outputs,
+            "collect every instance's outputs into a JSON file and a table (exit 1 when some instance's "
+            "outputs could not be read)",
+        ),
+        "drift": (
+            cmd_drift,
+            "detect drift on both stack sets and report drifted instances, resources and properties "
+            "(exit 1 when drift is found)",
+        ),
+        "destroy": (
+            cmd_destroy,
+            "delete the instances (primary first) and the stack sets; lists the retained table and buckets",
+        ),
+        "dr-check": (
+            cmd_dr_check,
+            "read the live disaster-recovery state in every target account (table replicas, PITR, bucket "
+            "replication with RTC, versioning) and list what is not ready (exit 1 when anything is not)",
+        ),
+    }
+)

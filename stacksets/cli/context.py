@@ -1,0 +1,84 @@
+"""What a command handler gets (:class:`Context`) and the exit codes."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import attrs
+from rich.console import Console
+
+from appstorage.config import Config, Environment
+
+from ..compat import Compat
+from ..errors import DeployError
+from ..model import StackSetPlan
+from ..operations import Runtime
+from ..preflight import TEMPLATE_BODY_LIMIT
+from ..progress import RichReporter
+from ..session import ClientFactory
+from ..toolkit import Tools, environment_tools
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "BadInput",
+    "Context",
+]
+
+#: 0 ok, 1 an operation failed or was refused, 2 bad input (configuration, environment, options),
+#: 130 interrupted.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class BadInput(Exception):
+    """Wrong options or configuration: exit 2 before any API call."""
+
+
+@attrs.define
+class Context:
+    """What a command handler gets: parsed options, the configuration, and the effects."""
+
+    args: argparse.Namespace
+    config: Config
+    environments: list[Environment]
+    factory: ClientFactory
+    out: Console
+    err: Console
+    reporter: RichReporter
+    runtime: Runtime
+    confirm_input: Callable[[str], str]
+    stdin_tty: bool
+    compat: Compat
+    local: bool = False
+    #: TemplateBody limit in bytes (CloudFormation's; lowered by tests through ``main``)
+    template_limit: int = TEMPLATE_BODY_LIMIT
+
+    def tools(self, env: Environment) -> Tools:
+        """The environment's stack sets and the collaborators of the actions on them."""
+        return environment_tools(
+            self.factory,
+            self.config,
+            env,
+            runtime=self.runtime,
+            reporter=self.reporter,
+            count_progress=self.reporter.enabled,
+            compat=self.compat,
+            template_limit=self.template_limit,
+        )
+
+    def outputs_file(self, env: Environment) -> Path:
+        if self.args.outputs_file:
+            return Path(str(self.args.outputs_file).replace("{env}", env.name))
+        return Path("build") / env.name / "outputs.json"
+
+    def confirm(self, plans: Sequence[StackSetPlan]) -> bool:
+        if self.args.yes or self.local:
+            return True
+        if not self.stdin_tty:
+            raise DeployError("not confirmed: pass --yes to deploy without a prompt")
+        answer = self.confirm_input("Deploy these changes? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
