@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from botocore.exceptions import ClientError
 
+from .awserrors import error_code
 from .model import ObservedInstance, ObservedStackSet
 
 if TYPE_CHECKING:
@@ -18,18 +19,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIVE_OPERATION_STATUSES",
-    "error_code",
     "observe_stack_set",
     "running_operations",
 ]
 
 #: Operation statuses that block a new operation on the same stack set.
 ACTIVE_OPERATION_STATUSES = frozenset({"RUNNING", "QUEUED", "STOPPING"})
-
-
-def error_code(exc: ClientError) -> str:
-    """The AWS error code of a botocore ClientError (empty when the response has none)."""
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def running_operations(cfn: CloudFormationClient, name: str, call_as: str = "SELF") -> tuple[str, ...]:

@@ -92,9 +92,8 @@ def stubs() -> Iterator[Stubs]:
 
 
 def factory_for(stubs: Stubs, caller: str = ACCOUNT) -> ClientFactory:
-    factory = ClientFactory(session(), max_attempts=1, hooks=(stubs.attach,))
-    factory._caller = caller  # the checked account is the caller's: no AssumeRole
-    return factory
+    # the checked account is the caller's: no AssumeRole
+    return ClientFactory(session(), max_attempts=1, hooks=(stubs.attach,), caller_account=caller)
 
 
 def bucket(purpose: Purpose, account: str = ACCOUNT, env: str = "prod") -> str:
@@ -468,8 +467,7 @@ def test_an_html_error_page_is_a_not_ready_row(stubs: Stubs, config: Config) -> 
         else:
             stubs.attach(client)
 
-    factory = ClientFactory(session(), max_attempts=1, hooks=(hook,))
-    factory._caller = ACCOUNT
+    factory = ClientFactory(session(), max_attempts=1, hooks=(hook,), caller_account=ACCOUNT)
     env = config.environment("prod")
     state = AccountReader(factory, ROLE).read(config, env, ACCOUNT)
     rows = {(c.region, c.check): (c.status, c.detail) for c in account_checks(config, env, state)}

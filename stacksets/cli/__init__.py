@@ -14,14 +14,12 @@ is not as it should be), 2 bad input (configuration, environment, options), 130 
 
 from __future__ import annotations
 
-from ..awserrors import CREDENTIAL_ERRORS
 from .app import build_parser, main
 from .commands import COMMANDS
 from .context import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Context
 
 __all__ = [
     "COMMANDS",
-    "CREDENTIAL_ERRORS",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",

@@ -1,7 +1,8 @@
 """Every command of ``appstorage-deploy``: one handler each, registered in :data:`COMMANDS`.
 
 A handler reads the options and prints; the work is done by the actions (:mod:`stacksets.rollout`,
-:mod:`stacksets.outputs`, :mod:`stacksets.drift`, :mod:`stacksets.destroy`), which take plain
+:mod:`stacksets.outputs`, :mod:`stacksets.drift`, :mod:`stacksets.destroy`,
+:mod:`stacksets.drcheck`), which take plain
 arguments from the environment's :class:`~stacksets.toolkit.Tools`.
 """
 
@@ -24,6 +25,8 @@ from ..destroy import (
     destroy_to_json,
     render_destroy,
 )
+from ..drcheck.reader import dr_check
+from ..drcheck.render import read_hints, render_dr_check, report_to_json, summary_line
 from ..drift import detect_drift, drift_to_json, render_drift
 from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_context
 from ..observe import observe_stack_set
@@ -40,6 +43,7 @@ __all__ = [
     "COMMANDS",
     "cmd_deploy",
     "cmd_destroy",
+    "cmd_dr_check",
     "cmd_drift",
     "cmd_outputs",
     "cmd_plan",
@@ -284,11 +288,19 @@ def cmd_destroy(ctx: Context) -> int:
 
 
 def cmd_dr_check(ctx: Context) -> int:
-    """``dr-check`` (see :mod:`stacksets.drcheck`)."""
-    from .. import drcheck  # drcheck imports the CLI until its split lands
-
-    code: int = drcheck.cmd_dr_check(ctx)
-    return code
+    """Exit 0 when every check is ready (or off by configuration), 1 otherwise (see
+    :mod:`stacksets.drcheck`)."""
+    reports = [dr_check(ctx.factory, ctx.config, env, progress=ctx.reporter.info) for env in ctx.environments]
+    ctx.reporter.close()
+    if ctx.args.json:
+        print_json(ctx, {r.environment: report_to_json(r) for r in reports})
+    else:
+        ctx.out.print(render_dr_check(reports))
+        for report in reports:
+            ctx.out.print(summary_line(report), markup=False, highlight=False)
+    for hint in read_hints(reports):
+        ctx.err.print(hint, markup=False)
+    return EXIT_OK if all(r.ready for r in reports) else EXIT_FAILED
 
 
 #: name -> (handler, help).
