@@ -1,11 +1,9 @@
 """Resource-level diff of two CloudFormation templates (parsed JSON), with data-loss detection.
 
 Pure: no AWS call, no boto3. Which property changes force a replacement comes from the
-resource provider schemas that cfn-lint ships (``createOnlyProperties`` and, conservatively,
-``conditionalCreateOnlyProperties``), read lazily from the installed package's data files
-without importing cfn-lint itself, plus the documented DynamoDB rule that changing the
-``AttributeType`` of a key attribute of the table replaces it. When cfn-lint is not installed
-a small built-in table covers the resource types these templates use.
+resource provider schemas (:mod:`stacksets.schemas`: cfn-lint's, ``createOnlyProperties`` and,
+conservatively, ``conditionalCreateOnlyProperties``), plus the documented DynamoDB rule that
+changing the ``AttributeType`` of a key attribute of the table replaces it.
 
 The DynamoDB table has two kinds (:data:`~stacksets.model.TABLE_TYPES`). For a global table,
 ``Replicas`` is compared by Region: removing a replica deletes the table and its data in that
@@ -24,45 +22,20 @@ is one value, so any change inside it is a change of the property that holds it.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from .model import NAME_PROPERTIES, STATEFUL_TYPES, TABLE_TYPES, ResourceChange, TemplateDiff
+from .schemas import DEFAULT_SCHEMA_REGION, create_only_properties
 
 __all__ = [
-    "DEFAULT_SCHEMA_REGION",
     "OWN_REGION",
     "TABLE_MOVE_DOC",
-    "create_only_properties",
     "diff_templates",
     "format_path",
     "replica_region_key",
 ]
-
-DEFAULT_SCHEMA_REGION = "us-east-1"
-
-#: Used when cfn-lint's schemas are not installed (values copied from its us-east-1 schemas).
-_FALLBACK_CREATE_ONLY: dict[str, tuple[str, ...]] = {
-    "AWS::DynamoDB::Table": ("/properties/TableName", "/properties/ImportSourceSpecification"),
-    "AWS::DynamoDB::GlobalTable": (
-        "/properties/TableName",
-        "/properties/LocalSecondaryIndexes",
-        "/properties/GlobalTableSourceArn",
-        "/properties/KeySchema",
-    ),
-    "AWS::S3::Bucket": (
-        "/properties/BucketName",
-        "/properties/BucketNamePrefix",
-        "/properties/BucketNamespace",
-    ),
-    "AWS::S3::BucketPolicy": ("/properties/Bucket",),
-    "AWS::IAM::Role": ("/properties/Path", "/properties/RoleName"),
-}
-_FALLBACK_CONDITIONAL: dict[str, tuple[str, ...]] = {"AWS::DynamoDB::Table": ("/properties/KeySchema",)}
 
 #: Resource attributes (besides Type and Properties) compared as one value each.
 _RESOURCE_ATTRIBUTES = (
@@ -102,75 +75,7 @@ class _Missing:
 _MISSING = _Missing()
 
 
-# --------------------------------------------------------------------------- schemas
-
-
-def _cfnlint_schema_dir() -> Path | None:
-    """``cfnlint/data/schemas`` of the installed cfn-lint, found without importing cfn-lint."""
-    try:
-        spec = importlib.util.find_spec("cfnlint")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / "data" / "schemas"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-@functools.cache
-def _provider_index(region: str) -> Mapping[str, str] | None:
-    """cfn-lint >= 1.2x: ``providers/<region>.json`` maps a type name to a schema file hash."""
-    base = _cfnlint_schema_dir()
-    if base is None:
-        return None
-    index = base / "providers" / f"{region}.json"
-    if not index.is_file():
-        return None
-    data: dict[str, str] = json.loads(index.read_text(encoding="utf-8"))
-    return data
-
-
-@functools.cache
-def _load_schema(resource_type: str, region: str) -> Mapping[str, Any] | None:
-    base = _cfnlint_schema_dir()
-    if base is None:
-        return None
-    candidates: list[Path] = []
-    index = _provider_index(region)
-    if index is not None and resource_type in index:
-        candidates.append(base / "resources" / f"{index[resource_type]}.json")
-    # Older layout: providers/us_east_1/aws-s3-bucket.json
-    file_name = resource_type.lower().replace("::", "-") + ".json"
-    candidates.append(base / "providers" / region.replace("-", "_") / file_name)
-    for path in candidates:
-        if path.is_file():
-            schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return schema
-    return None
-
-
-@functools.cache
-def create_only_properties(resource_type: str, region: str = DEFAULT_SCHEMA_REGION) -> tuple[str, ...]:
-    """JSON pointers (``/properties/BucketName``) of properties whose change replaces the resource.
-
-    ``conditionalCreateOnlyProperties`` (may require replacement) are included: for a guard
-    against data loss a false alarm, overridable with ``--allow-replacement``, is the safe side.
-    """
-    schema = _load_schema(resource_type, region)
-    if schema is None and region != DEFAULT_SCHEMA_REGION:
-        schema = _load_schema(resource_type, DEFAULT_SCHEMA_REGION)
-    if schema is None:
-        pointers = _FALLBACK_CREATE_ONLY.get(resource_type, ()) + _FALLBACK_CONDITIONAL.get(resource_type, ())
-    else:
-        pointers = tuple(schema.get("createOnlyProperties", ())) + tuple(
-            schema.get("conditionalCreateOnlyProperties", ())
-        )
-    if resource_type in TABLE_TYPES and "/properties/KeySchema" not in pointers:
-        pointers += ("/properties/KeySchema",)
-    return tuple(dict.fromkeys(pointers))
+# --------------------------------------------------------------------------- paths and values
 
 
 def _pointer_segments(pointer: str) -> tuple[str, ...] | None:
@@ -179,9 +84,6 @@ def _pointer_segments(pointer: str) -> tuple[str, ...] | None:
     if len(parts) < 2 or parts[0] != "properties":
         return None
     return ("Properties", *parts[1:])
-
-
-# --------------------------------------------------------------------------- paths and values
 
 
 def format_path(path: Sequence[Segment]) -> str:

@@ -13,9 +13,10 @@ import yaml
 from appstorage.config import bundled_example_path, parse_config
 from appstorage.render import to_json
 from appstorage.templates import build_environment
-from stacksets import diff as diff_module
-from stacksets.diff import create_only_properties, diff_templates, format_path
+from stacksets import schemas
+from stacksets.diff import diff_templates, format_path
 from stacksets.model import ResourceChange, TemplateDiff
+from stacksets.schemas import SchemaUnavailable, create_only_properties, resource_schema
 
 Template = dict[str, Any]
 Raw = dict[str, Any]
@@ -460,30 +461,30 @@ def test_rename_pairs_by_similarity() -> None:
         ("AWS::IAM::Role", "/properties/RoleName"),
     ],
 )
-@pytest.mark.parametrize("installed", [True, False], ids=["cfn-lint schemas", "built-in fallback"])
-def test_create_only_properties(
-    resource_type: str, pointer: str, installed: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    caches = (diff_module.create_only_properties, diff_module._load_schema, diff_module._provider_index)
-    for cache in caches:
-        cache.cache_clear()
-    if not installed:
-        monkeypatch.setattr(diff_module, "_cfnlint_schema_dir", lambda: None)
-    try:
-        pointers = create_only_properties(resource_type)
-        assert pointer in pointers
-        assert "/properties/CorsConfiguration" not in pointers
-        assert "/properties/GlobalSecondaryIndexes" not in pointers
-    finally:
-        for cache in caches:
-            cache.cache_clear()
+def test_create_only_properties(resource_type: str, pointer: str) -> None:
+    pointers = create_only_properties(resource_type)
+    assert pointer in pointers
+    assert "/properties/CorsConfiguration" not in pointers
+    assert "/properties/GlobalSecondaryIndexes" not in pointers
+    assert create_only_properties(resource_type, "xx-nowhere-1") == pointers  # us-east-1's schemas
 
 
 def test_schemas_come_from_cfn_lint() -> None:
-    assert diff_module._cfnlint_schema_dir() is not None
-    assert diff_module._load_schema("AWS::S3::Bucket", "us-east-1") is not None
-    assert diff_module._load_schema("AWS::Not::AType", "us-east-1") is None
+    assert resource_schema("AWS::S3::Bucket") is not None
+    assert resource_schema("AWS::Not::AType") is None
     assert create_only_properties("AWS::Not::AType") == ()
+
+
+def test_a_stateful_type_without_a_schema_stops_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent fallback: without the schema the data-loss guard would be blind."""
+    monkeypatch.setattr(schemas, "resource_schema", lambda resource_type, region: None)
+    create_only_properties.cache_clear()
+    try:
+        with pytest.raises(SchemaUnavailable, match="no resource schema for AWS::S3::Bucket"):
+            create_only_properties("AWS::S3::Bucket")
+        assert create_only_properties("AWS::SNS::Topic") == ()  # not stateful: nothing to guard
+    finally:
+        create_only_properties.cache_clear()
 
 
 @pytest.mark.parametrize(

@@ -21,12 +21,12 @@ from appstorage.naming import table_name
 from appstorage.render import to_json
 from appstorage.table import TABLE_LOGICAL_ID
 from appstorage.templates import build_environment
-from stacksets import diff as diff_module
 from stacksets.desired import desired_stack_sets
-from stacksets.diff import TABLE_MOVE_DOC, create_only_properties, diff_templates
+from stacksets.diff import TABLE_MOVE_DOC, diff_templates
 from stacksets.errors import DeployBlocked
 from stacksets.model import DesiredStackSet, ObservedStackSet, ResourceChange, StackSetPlan
 from stacksets.plan import plan_blocks_deploy, plan_stack_set, render_plan
+from stacksets.schemas import create_only_properties
 from tests.helpers import example_data
 
 Template = dict[str, Any]
@@ -376,21 +376,11 @@ def test_replica_removal_is_no_replacement_and_keeps_the_changed_path() -> None:
     assert change.replacement_paths == ()  # an in-place update that deletes one Region's data
 
 
-@pytest.mark.parametrize("installed", [True, False], ids=["cfn-lint schemas", "built-in fallback"])
-def test_global_table_name_and_keys_are_create_only(installed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    caches = (diff_module.create_only_properties, diff_module._load_schema, diff_module._provider_index)
-    for cache in caches:
-        cache.cache_clear()
-    if not installed:
-        monkeypatch.setattr(diff_module, "_cfnlint_schema_dir", lambda: None)
-    try:
-        pointers = create_only_properties("AWS::DynamoDB::GlobalTable")
-        assert "/properties/TableName" in pointers and "/properties/KeySchema" in pointers
-        assert "/properties/Replicas" not in pointers
-        assert "/properties/GlobalSecondaryIndexes" not in pointers
-    finally:
-        for cache in caches:
-            cache.cache_clear()
+def test_global_table_name_and_keys_are_create_only() -> None:
+    pointers = create_only_properties("AWS::DynamoDB::GlobalTable")
+    assert "/properties/TableName" in pointers and "/properties/KeySchema" in pointers
+    assert "/properties/Replicas" not in pointers
+    assert "/properties/GlobalSecondaryIndexes" not in pointers
 
 
 # --------------------------------------------------------------------------- through the planner
