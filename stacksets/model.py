@@ -29,6 +29,7 @@ __all__ = [
     "ObservedStackSet",
     "ParameterChange",
     "ResourceChange",
+    "SettingChange",
     "StackSetPlan",
     "TemplateDiff",
 ]
@@ -195,6 +196,22 @@ class ParameterChange:
 
 
 @attrs.frozen
+class SettingChange:
+    """A change of one of the stack set's own settings (sent with UpdateStackSet)."""
+
+    key: str  # the API field: PermissionModel, AutoDeployment, ManagedExecution, Tags, ...
+    old: str
+    new: str
+    #: how the change reads when ``old -> new`` does not say it best (the tags' +/-/~ list)
+    detail: str = ""
+
+    @property
+    def text(self) -> str:
+        """``Key: old -> new`` (or ``Key: detail``), as the plan prints it."""
+        return f"{self.key}: {self.detail or f'{self.old} -> {self.new}'}"
+
+
+@attrs.frozen
 class InstanceDiff:
     add: tuple[DesiredInstance, ...] = ()
     remove: tuple[ObservedInstance, ...] = ()
@@ -214,8 +231,8 @@ class StackSetPlan:
     template: TemplateDiff
     parameters: tuple[ParameterChange, ...]
     instances: InstanceDiff
-    #: changes of the stack set's own settings, e.g. "PermissionModel: SELF_MANAGED -> SERVICE_MANAGED"
-    settings: tuple[str, ...] = ()
+    #: changes of the stack set's own settings
+    settings: tuple[SettingChange, ...] = ()
     #: instances deploy leaves alone (INOPERABLE, suspended account), each with its remedy
     notes: tuple[str, ...] = ()
     #: why deploy refuses this plan whatever the options (a change CloudFormation refuses)

@@ -6,20 +6,24 @@ Semantics of :attr:`StackSetPlan.action`:
   Every resource is an "add", every parameter is added, every desired instance is to create.
 * ``"update"``: the stack set exists and something must change: its template (compared as
   parsed JSON, so formatting alone is no change), its parameters, its own settings (permission
-  model, auto-deployment, tags, execution and administration roles: see
-  :func:`stack_set_changes`), *or only its instances* (missing, surplus, or outdated ones).
-  :func:`needs_stack_set_update` tells the executor whether ``UpdateStackSet`` is needed
-  or only ``CreateStackInstances`` / ``UpdateStackInstances`` / ``DeleteStackInstances``.
-* ``"no change"``: nothing to do; the executor makes no mutating call.
+  model, auto-deployment, tags, execution and administration roles: typed
+  :class:`~stacksets.model.SettingChange` in :attr:`StackSetPlan.settings`), *or only its
+  instances* (missing, surplus, or outdated ones). :func:`needs_stack_set_update` tells the
+  rollout whether ``UpdateStackSet`` is needed or only ``CreateStackInstances`` /
+  ``UpdateStackInstances`` / ``DeleteStackInstances``.
+* ``"no change"``: nothing to do; the rollout makes no mutating call.
 
 Instances: a desired instance matches an observed one with the same region and the same
 account (or, for SERVICE_MANAGED targets, whose organizational unit is the desired
 "account"). Desired without a match: add. Observed without a match: remove. Matched but not
 CURRENT, or with parameter overrides different from the desired ones: outdated, except
 INOPERABLE instances and those SKIPPED_SUSPENDED_ACCOUNT, which no rollout fixes by itself:
-they are reported as notes with the remedy (:func:`plan_notes`) instead of being retried on
-every run. Changes CloudFormation refuses (a permission model change while the stack set has
-instances) are blockers (:func:`plan_blockers`): ``deploy`` stops with :class:`DeployBlocked`.
+they are reported as notes with the remedy (:attr:`StackSetPlan.notes`) instead of being
+retried on every run. Changes CloudFormation refuses (a permission model change while the stack
+set has instances, a resource type change) are blockers (:attr:`StackSetPlan.blockers`):
+``deploy`` stops with :class:`~stacksets.errors.DeployBlocked`.
+
+The plan as text and JSON is :mod:`stacksets.planview`.
 """
 
 from __future__ import annotations
@@ -40,28 +44,21 @@ from .model import (
     ObservedStackSet,
     ParameterChange,
     ResourceChange,
+    SettingChange,
     StackSetPlan,
     TemplateDiff,
 )
+from .requests import auto_deployment_request
 
 __all__ = [
+    "DEFAULT_ADMINISTRATION_ROLE",
     "all_data_loss",
-    "auto_deployment_request",
     "default_administration_role_arn",
     "instance_data_loss",
-    "instances_to_create",
-    "instances_to_delete",
-    "instances_to_update",
-    "needs_stack_set_create",
     "needs_stack_set_update",
     "parse_template_body",
-    "plan_blockers",
     "plan_blocks_deploy",
-    "plan_notes",
     "plan_stack_set",
-    "plan_to_json",
-    "render_plan",
-    "stack_set_changes",
 ]
 
 
@@ -107,7 +104,7 @@ def _instance_diff(desired: Sequence[DesiredInstance], observed: Sequence[Observ
         matched.update(hits)
         for i in hits:
             have = observed[i]
-            if _held(have):  # INOPERABLE / suspended: not retried, reported (plan_notes)
+            if _held(have):  # INOPERABLE / suspended: not retried, reported (notes)
                 continue
             stale = have.status != "CURRENT" or dict(have.overrides) != dict(want.overrides)
             if stale and have not in outdated:
@@ -140,21 +137,21 @@ def plan_stack_set(
         parse_template_body(observed.template_body), desired.template, region=desired.region
     )
     parameters = _parameter_changes(observed.parameters, desired.parameters)
-    settings: list[str] = []
+    settings: list[SettingChange] = []
     if observed.permission_model != desired.permission_model:
-        settings.append(f"PermissionModel: {observed.permission_model} -> {desired.permission_model}")
-    # moto deviation: DescribeStackSet reports no AutoDeployment; AWS always does for
-    # SERVICE_MANAGED stack sets. Compared only when reported.
-    # Both sides normalised to what the API takes: disabled ignores RetainStacksOnAccountRemoval.
+        settings.append(SettingChange("PermissionModel", observed.permission_model, desired.permission_model))
+    # Compared only when reported (moto reports no AutoDeployment; AWS always does for
+    # SERVICE_MANAGED stack sets), both sides normalised to what the API takes: disabled ignores
+    # RetainStacksOnAccountRemoval.
     old_auto = auto_deployment_request(observed.auto_deployment)
     new_auto = auto_deployment_request(desired.auto_deployment)
     if new_auto is not None and old_auto is not None and old_auto != new_auto:
-        settings.append(f"AutoDeployment: {_auto_text(old_auto)} -> {_auto_text(new_auto)}")
+        settings.append(SettingChange("AutoDeployment", _auto_text(old_auto), _auto_text(new_auto)))
     if require_managed_execution and not observed.managed_execution:
-        settings.append("ManagedExecution: off -> on")
+        settings.append(SettingChange("ManagedExecution", "off", "on"))
     tags = _tag_changes(observed.tags, desired.tags)
-    if tags:
-        settings.append(f"Tags: {tags}")
+    if tags is not None:
+        settings.append(tags)
     role_settings, desired = _role_changes(desired, observed)
     settings.extend(role_settings)
     instances = _instance_diff(desired.instances, observed.instances)
@@ -185,11 +182,20 @@ def default_administration_role_arn(stack_set_arn: str) -> str | None:
     return f"arn:{parts[1]}:iam::{parts[4]}:role/{DEFAULT_ADMINISTRATION_ROLE}"
 
 
-def _tag_changes(old: Mapping[str, str] | None, new: Mapping[str, str]) -> str:
-    """The stack set's tag changes as "+added=value, -removed=value, ~changed=old -> new" (empty:
-    none). ``old`` None: not reported, not compared. UpdateStackSet sends the whole tag list."""
+def _auto_text(auto: Mapping[str, bool]) -> str:
+    return ", ".join(f"{k}={str(v).lower()}" for k, v in auto.items())
+
+
+def _tags_text(tags: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
+
+
+def _tag_changes(old: Mapping[str, str] | None, new: Mapping[str, str]) -> SettingChange | None:
+    """The stack set's tag changes (None: none), detailed as "+added=value, -removed=value,
+    ~changed=old -> new". ``old`` None: not reported, not compared. UpdateStackSet sends the whole
+    tag list."""
     if old is None:
-        return ""
+        return None
     out = []
     for key in sorted(set(old) | set(new)):
         if key not in old:
@@ -198,10 +204,12 @@ def _tag_changes(old: Mapping[str, str] | None, new: Mapping[str, str]) -> str:
             out.append(f"-{key}={old[key]}")
         elif old[key] != new[key]:
             out.append(f"~{key}={old[key]} -> {new[key]}")
-    return ", ".join(out)
+    return SettingChange("Tags", _tags_text(old), _tags_text(new), ", ".join(out)) if out else None
 
 
-def _role_changes(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple[list[str], DesiredStackSet]:
+def _role_changes(
+    desired: DesiredStackSet, observed: ObservedStackSet
+) -> tuple[list[SettingChange], DesiredStackSet]:
     """ExecutionRoleName and AdministrationRoleARN changes (SELF_MANAGED on both sides; a
     permission model change is a setting, or a blocker, of its own), and ``desired`` as
     UpdateStackSet must send it.
@@ -214,17 +222,18 @@ def _role_changes(desired: DesiredStackSet, observed: ObservedStackSet) -> tuple
     """
     if desired.permission_model != "SELF_MANAGED" or observed.permission_model != "SELF_MANAGED":
         return [], desired
-    out: list[str] = []
+    out: list[SettingChange] = []
     have, want = observed.execution_role_name, desired.execution_role_name
     if have is not None and want is not None and have != want:
-        out.append(f"ExecutionRoleName: {have} -> {want}")
+        out.append(SettingChange("ExecutionRoleName", have, want))
     have = observed.administration_role_arn
     want = desired.administration_role_arn
     default = want is None
     if default:
         want = default_administration_role_arn(observed.stack_set_arn)
     if have is not None and want is not None and have != want:
-        out.append(f"AdministrationRoleARN: {have} -> {want}{' (the default role)' if default else ''}")
+        detail = f"{have} -> {want} (the default role)" if default else ""
+        out.append(SettingChange("AdministrationRoleARN", have, want, detail))
         desired = attrs.evolve(desired, administration_role_arn=want)
     return out, desired
 
@@ -302,231 +311,26 @@ def _type_change_blockers(desired: DesiredStackSet, template: TemplateDiff) -> t
     )
 
 
-def plan_notes(plan: StackSetPlan) -> tuple[str, ...]:
-    """Instances deploy leaves alone (INOPERABLE, suspended account), each with its remedy."""
-    return plan.notes
-
-
-def plan_blockers(plan: StackSetPlan) -> tuple[str, ...]:
-    """Why deploy refuses this plan whatever the options (see :class:`DeployBlocked`)."""
-    return plan.blockers
-
-
-# --------------------------------------------------------------------------- for the executor
-
-
-def stack_set_changes(plan: StackSetPlan) -> tuple[str, ...]:
-    """Changes of the stack set's own settings (permission model, auto-deployment, managed
-    execution, tags, execution and administration roles)."""
-    return plan.settings
-
-
-def needs_stack_set_create(plan: StackSetPlan) -> bool:
-    """``CreateStackSet`` is needed."""
-    return plan.action == "create"
+# --------------------------------------------------------------------------- for the rollout
 
 
 def needs_stack_set_update(plan: StackSetPlan) -> bool:
     """``UpdateStackSet`` is needed: the stack set exists and its template, parameters or
     settings differ. False when only instances must be created, updated or deleted."""
-    return plan.action == "update" and bool(
-        plan.template.changed or plan.parameters or stack_set_changes(plan)
-    )
-
-
-def instances_to_create(plan: StackSetPlan) -> tuple[DesiredInstance, ...]:
-    """Instances for ``CreateStackInstances`` (all desired ones when the stack set is created)."""
-    return plan.instances.add
-
-
-def instances_to_delete(plan: StackSetPlan) -> tuple[ObservedInstance, ...]:
-    """Instances that exist but are not desired any more (``DeleteStackInstances``)."""
-    return plan.instances.remove
-
-
-def instances_to_update(plan: StackSetPlan) -> tuple[ObservedInstance, ...]:
-    """Existing instances that are not CURRENT or whose overrides differ.
-
-    An ``UpdateStackSet`` over all instances brings the not-CURRENT ones up to date too;
-    override changes always need ``UpdateStackInstances`` with ``ParameterOverrides``.
-    """
-    return plan.instances.outdated
+    return plan.action == "update" and bool(plan.template.changed or plan.parameters or plan.settings)
 
 
 def plan_blocks_deploy(plans: Iterable[StackSetPlan], allow_replacement: bool) -> list[ResourceChange]:
     """The data-loss changes that stop ``deploy`` (none when ``allow_replacement``).
 
-    Raises :class:`DeployBlocked` first when a plan has blockers (:func:`plan_blockers`), which
+    Raises :class:`DeployBlocked` first when a plan has blockers (:attr:`StackSetPlan.blockers`), which
     ``--allow-replacement`` does not lift."""
-    blockers = [b for plan in plans for b in plan_blockers(plan)]
+    blockers = [b for plan in plans for b in plan.blockers]
     if blockers:
         raise DeployBlocked("refusing to deploy:\n" + "\n".join(f"  {b}" for b in blockers))
     if allow_replacement:
         return []
     return [change for plan in plans for change in all_data_loss(plan)]
-
-
-# --------------------------------------------------------------------------- output
-
-
-def _instance_label(account: str, region: str, overrides: Mapping[str, str]) -> str:
-    label = f"{account} {region}"
-    if overrides:
-        label += " overrides: " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
-    return label
-
-
-def _observed_label(instance: ObservedInstance) -> str:
-    label = _instance_label(instance.account, instance.region, instance.overrides)
-    status = instance.status + (f"/{instance.detailed_status}" if instance.detailed_status else "")
-    label += f" [{status}]"
-    if instance.reason:
-        label += f" {instance.reason}"
-    return label
-
-
-def _value(value: str | None) -> str:
-    return "(none)" if value is None else repr(value)
-
-
-def _render_one(plan: StackSetPlan) -> list[str]:
-    desired = plan.desired
-    lines = [f"Stack set {desired.name} ({desired.kind}, {desired.region}): {plan.action}"]
-    lines.extend(f"  BLOCKED: {b}" for b in plan_blockers(plan))
-    lines.extend(f"  NOTE: {n}" for n in plan_notes(plan))
-    if not plan.changed:
-        return lines
-    for setting in stack_set_changes(plan):
-        lines.append(f"  ~ {setting}")
-    resources = plan.template.resources
-    if resources:
-        lines.append("  Resources:")
-        for change in resources:
-            mark = {"add": "+", "remove": "-", "modify": "~"}[change.action]
-            lines.append(f"    {mark} {change.logical_id} ({change.resource_type}) {change.action}")
-            for path in change.changed_paths:
-                note = " (requires replacement)" if path in change.replacement_paths else ""
-                lines.append(f"        {path}{note}")
-    if plan.template.other_sections and plan.action != "create":
-        lines.append(f"  Other template sections changed: {', '.join(plan.template.other_sections)}")
-    for change in all_data_loss(plan):
-        lines.append(f"  DATA LOSS: {change.logical_id} ({change.resource_type}): {change.reason}")
-    if plan.parameters:
-        lines.append("  Parameters:")
-        for p in plan.parameters:
-            mark = "+" if p.old is None else "-" if p.new is None else "~"
-            lines.append(f"    {mark} {p.key}: {_value(p.old)} -> {_value(p.new)}")
-    if plan.instances.changed:
-        lines.append("  Instances:")
-        lines.extend(f"    + {_instance_label(i.account, i.region, i.overrides)}" for i in plan.instances.add)
-        lines.extend(f"    - {_observed_label(i)}" for i in plan.instances.remove)
-        lines.extend(f"    ~ {_observed_label(i)} (outdated)" for i in plan.instances.outdated)
-    return lines
-
-
-def render_plan(plans: Sequence[StackSetPlan]) -> str:
-    """The plan as plain, deterministic text for the terminal (ends with a newline)."""
-    lines: list[str] = []
-    for plan in plans:
-        if lines:
-            lines.append("")
-        lines.extend(_render_one(plan))
-    lines.append("")
-    counts = {a: sum(1 for p in plans if p.action == a) for a in ("create", "update", "no change")}
-    lines.append(
-        f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['no change']} unchanged."
-    )
-    if any(plan_blockers(p) for p in plans):
-        lines.append("deploy refuses this plan: see BLOCKED above.")
-    losses = sum(len(all_data_loss(p)) for p in plans)
-    if losses:
-        lines.append(
-            f"{losses} change(s) would lose or orphan data: deploy refuses them without --allow-replacement."
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _change_json(change: ResourceChange) -> dict[str, Any]:
-    return {
-        "logical_id": change.logical_id,
-        "type": change.resource_type,
-        "action": change.action,
-        "changed_paths": list(change.changed_paths),
-        "replacement_paths": list(change.replacement_paths),
-        "replacement": change.replacement,
-        "data_loss": change.data_loss,
-        "reason": change.reason,
-    }
-
-
-def _observed_json(instance: ObservedInstance) -> dict[str, Any]:
-    return {
-        "account": instance.account,
-        "region": instance.region,
-        "status": instance.status,
-        "detailed_status": instance.detailed_status,
-        "reason": instance.reason,
-        "organizational_unit": instance.organizational_unit,
-        "overrides": dict(sorted(instance.overrides.items())),
-    }
-
-
-def _plan_json(plan: StackSetPlan) -> dict[str, Any]:
-    desired = plan.desired
-    return {
-        "name": desired.name,
-        "kind": desired.kind,
-        "region": desired.region,
-        "action": plan.action,
-        "needs_stack_set_update": needs_stack_set_update(plan),
-        "stack_set_changes": list(stack_set_changes(plan)),
-        "notes": list(plan_notes(plan)),
-        "blockers": list(plan_blockers(plan)),
-        "template": {
-            "changed": plan.template.changed,
-            "resources": [_change_json(c) for c in plan.template.resources],
-            "other_sections": list(plan.template.other_sections),
-        },
-        "data_loss": [_change_json(c) for c in all_data_loss(plan)],
-        "parameters": [{"key": p.key, "old": p.old, "new": p.new} for p in plan.parameters],
-        "instances": {
-            "add": [
-                {"account": i.account, "region": i.region, "overrides": dict(sorted(i.overrides.items()))}
-                for i in plan.instances.add
-            ],
-            "remove": [_observed_json(i) for i in plan.instances.remove],
-            "outdated": [_observed_json(i) for i in plan.instances.outdated],
-        },
-    }
-
-
-def plan_to_json(plans: Sequence[StackSetPlan]) -> dict[str, Any]:
-    """The plan as JSON-serialisable data (for ``plan --json``)."""
-    return {
-        "changed": any(p.changed for p in plans),
-        "data_loss": any(all_data_loss(p) for p in plans),
-        "blocked": any(plan_blockers(p) for p in plans),
-        "stack_sets": [_plan_json(p) for p in plans],
-    }
-
-
-# --------------------------------------------------------------------------- auto-deployment
-
-
-def auto_deployment_request(value: tuple[bool, bool] | None) -> dict[str, bool] | None:
-    """``(Enabled, RetainStacksOnAccountRemoval)`` as the API's AutoDeployment structure (None: not
-    set). RetainStacksOnAccountRemoval is only sent when enabled ("Specify only if Enabled is set to
-    True", API reference), so a disabled setting compares equal whatever retain says."""
-    if value is None:
-        return None
-    enabled, retain = value
-    if not enabled:
-        return {"Enabled": False}
-    return {"Enabled": True, "RetainStacksOnAccountRemoval": retain}
-
-
-def _auto_text(auto: Mapping[str, bool]) -> str:
-    return ", ".join(f"{k}={str(v).lower()}" for k, v in auto.items())
 
 
 # --------------------------------------------------------------------------- outdated instances

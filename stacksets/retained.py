@@ -43,7 +43,6 @@ from appstorage.validators import partition_of
 from .awserrors import error_code, unreadable_reason
 from .errors import DeployError
 from .model import NAME_PROPERTIES, STATEFUL_TYPES, TABLE_TYPES, StackSetPlan
-from .plan import instances_to_create
 from .progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
@@ -196,7 +195,7 @@ def resources_to_create(
     unchecked: list[str] = []
     for plan in plans:
         desired = plan.desired
-        for instance in instances_to_create(plan):
+        for instance in plan.instances.add:
             if desired.permission_model == "SERVICE_MANAGED":
                 unchecked.append(f"{desired.name}: {instance.account} {instance.region}")
                 continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .errors import DeployError
 from .model import STATEFUL_TYPES, TABLE_TYPES
 
 __all__ = ["DEFAULT_SCHEMA_REGION", "SchemaUnavailable", "create_only_properties", "resource_schema"]
@@ -25,7 +26,7 @@ __all__ = ["DEFAULT_SCHEMA_REGION", "SchemaUnavailable", "create_only_properties
 DEFAULT_SCHEMA_REGION = "us-east-1"
 
 
-class SchemaUnavailable(Exception):
+class SchemaUnavailable(DeployError):
     """cfn-lint cannot give the schema of a stateful resource type: replacements cannot be told."""
 
 

@@ -180,7 +180,7 @@ def test_changed_auto_deployment_is_an_update_and_removed_ou_is_deleted_by_ou(
         auto_deployment=(True, True),
     )
     plan = plan_stack_set(replica, observed)
-    assert plan.action == "update" and any("AutoDeployment" in s for s in plan.settings)
+    assert plan.action == "update" and [s.key for s in plan.settings] == ["AutoDeployment"]
     update = {
         "StackSetName": replica.name,
         "Description": ANY,

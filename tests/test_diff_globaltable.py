@@ -25,7 +25,8 @@ from stacksets.desired import desired_stack_sets
 from stacksets.diff import TABLE_MOVE_DOC, diff_templates
 from stacksets.errors import DeployBlocked
 from stacksets.model import DesiredStackSet, ObservedStackSet, ResourceChange, StackSetPlan
-from stacksets.plan import plan_blocks_deploy, plan_stack_set, render_plan
+from stacksets.plan import plan_blocks_deploy, plan_stack_set
+from stacksets.planview import render_plan
 from stacksets.schemas import create_only_properties
 from tests.helpers import example_data
 

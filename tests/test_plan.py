@@ -21,21 +21,17 @@ from stacksets.model import (
     ObservedInstance,
     ObservedStackSet,
     ParameterChange,
+    SettingChange,
+    StackSetPlan,
 )
-from stacksets.plan import (
-    instances_to_create,
-    instances_to_delete,
-    instances_to_update,
-    needs_stack_set_create,
-    needs_stack_set_update,
-    plan_blocks_deploy,
-    plan_stack_set,
-    plan_to_json,
-    render_plan,
-    stack_set_changes,
-)
+from stacksets.plan import needs_stack_set_update, plan_blocks_deploy, plan_stack_set
+from stacksets.planview import plan_to_json, render_plan
 
 Raw = dict[str, Any]
+
+
+def settings_text(plan: StackSetPlan) -> tuple[str, ...]:
+    return tuple(s.text for s in plan.settings)
 
 
 def _raw() -> Raw:
@@ -210,7 +206,6 @@ def test_action(
     assert plan.desired.kind == kind
     assert plan.action == action
     assert plan.changed is (action != "no change")
-    assert needs_stack_set_create(plan) is (action == "create")
     assert needs_stack_set_update(plan) is update
     assert {c.logical_id for c in plan.data_loss} == loss
     if action == "no change":
@@ -223,8 +218,8 @@ def test_action(
 def test_create_adds_everything() -> None:
     desired = BASE["primary"]
     plan = plan_stack_set(desired, None)
-    assert instances_to_create(plan) == desired.instances
-    assert instances_to_create(plan)
+    assert plan.instances.add == desired.instances
+    assert plan.instances.add
     assert {p.key for p in plan.parameters} == set(desired.parameters)
     assert all(p.old is None and p.new == desired.parameters[p.key] for p in plan.parameters)
     assert {c.logical_id for c in plan.template.resources} == set(desired.template["Resources"])
@@ -237,7 +232,8 @@ def test_managed_execution_can_be_required() -> None:
     )
     assert plan.action == "update"
     assert needs_stack_set_update(plan)
-    assert stack_set_changes(plan) == ("ManagedExecution: off -> on",)
+    assert plan.settings == (SettingChange("ManagedExecution", "off", "on"),)
+    assert settings_text(plan) == ("ManagedExecution: off -> on",)
 
 
 # --------------------------------------------------------------------------- stack set settings
@@ -355,13 +351,16 @@ def test_stack_set_settings(
     desired: DesiredStackSet, observed: ObservedStackSet, expected: tuple[str, ...]
 ) -> None:
     plan = plan_stack_set(desired, observed)
-    assert stack_set_changes(plan) == expected
+    assert settings_text(plan) == expected
     assert plan.action == ("update" if expected else "no change")
     # A settings-only change is an UpdateStackSet (which sends Tags and the roles), nothing else.
     assert needs_stack_set_update(plan) is bool(expected)
     assert not plan.template.changed and not plan.parameters and not plan.instances.changed
     data = plan_to_json([plan])["stack_sets"][0]
     assert data["stack_set_changes"] == list(expected)
+    # typed for programs too: the setting, its old and its new value
+    assert [s["key"] for s in data["settings"]] == [e.split(":")[0] for e in expected]
+    assert all(set(s) == {"key", "old", "new"} and s["old"] != s["new"] for s in data["settings"])
     assert data["needs_stack_set_update"] is bool(expected)
     text = render_plan([plan])
     for setting in expected:
@@ -391,8 +390,8 @@ def test_desired_roles_come_from_the_deployment() -> None:
         # Only the roles differ: the template is the same, so only the settings compare says "update".
         plan = plan_stack_set(renamed[kind], _deployed(BASE[kind]))
         assert not plan.template.changed
-        assert stack_set_changes(plan) == (
-            "ExecutionRoleName: AWSCloudFormationStackSetExecutionRole -> StorageExec",
+        assert plan.settings == (
+            SettingChange("ExecutionRoleName", "AWSCloudFormationStackSetExecutionRole", "StorageExec"),
         )
 
 
@@ -514,9 +513,9 @@ def test_instance_diff(
 ) -> None:
     desired = attrs.evolve(BASE["primary"], instances=desired_instances)
     plan = plan_stack_set(desired, _deployed(desired, instances=observed_instances))
-    assert instances_to_create(plan) == add
-    assert instances_to_delete(plan) == remove
-    assert instances_to_update(plan) == outdated
+    assert plan.instances.add == add
+    assert plan.instances.remove == remove
+    assert plan.instances.outdated == outdated
     changed = bool(add or remove or outdated)
     assert plan.action == ("update" if changed else "no change")
     assert not needs_stack_set_update(plan)

@@ -23,14 +23,8 @@ from stacksets.desired import desired_stack_sets
 from stacksets.errors import DeployBlocked
 from stacksets.local import local_session
 from stacksets.model import ObservedInstance, ObservedStackSet
-from stacksets.plan import (
-    plan_blockers,
-    plan_blocks_deploy,
-    plan_notes,
-    plan_stack_set,
-    plan_to_json,
-    render_plan,
-)
+from stacksets.plan import plan_blocks_deploy, plan_stack_set
+from stacksets.planview import plan_to_json, render_plan
 from stacksets.session import CallLog
 from tests.helpers import seeded, write_config
 
@@ -100,7 +94,7 @@ def test_inoperable_and_suspended_instances_are_notes_not_outdated(
     plan = plan_stack_set(PRIMARY, _observed(instance, *others))
     assert plan.action == action
     assert len(plan.instances.outdated) == outdated
-    notes = plan_notes(plan)
+    notes = plan.notes
     assert len(notes) == (1 if words else 0)
     text = render_plan([plan])
     data = plan_to_json([plan])["stack_sets"][0]
@@ -108,7 +102,7 @@ def test_inoperable_and_suspended_instances_are_notes_not_outdated(
         assert w in notes[0]
     assert [line.removeprefix("  NOTE: ") for line in text.splitlines() if "NOTE:" in line] == list(notes)
     assert data["notes"] == list(notes)
-    assert plan_blockers(plan) == ()
+    assert plan.blockers == ()
 
 
 PERMISSION = [
@@ -123,7 +117,7 @@ def test_permission_model_change_with_instances_blocks_deploy(
 ) -> None:
     plan = plan_stack_set(PRIMARY, _observed(*instances, permission_model="SERVICE_MANAGED"))
     assert plan.action == "update"
-    assert bool(plan_blockers(plan)) is blocked
+    assert bool(plan.blockers) is blocked
     assert plan_to_json([plan])["blocked"] is blocked
     assert ("BLOCKED:" in render_plan([plan])) is blocked
     for allow in (False, True):

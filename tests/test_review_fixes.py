@@ -97,7 +97,7 @@ def test_disabled_auto_deployment_as_reported_plans_no_change(org_factory: Clien
     assert plan_stack_set(replica, observed).action == "no change"
     enabled = tools_for(org_factory, org_config()).desired[0]  # enabled, retain false
     plan = plan_stack_set(enabled, observed)
-    assert plan.settings == (
+    assert tuple(s.text for s in plan.settings) == (
         "AutoDeployment: Enabled=false -> Enabled=true, RetainStacksOnAccountRemoval=false",
     )
 

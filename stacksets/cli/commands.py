@@ -32,7 +32,7 @@ from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_con
 from ..observe import observe_stack_set
 from ..operations import OperationResult
 from ..outputs import collect_outputs
-from ..plan import plan_to_json, render_plan
+from ..planview import plan_to_json, render_plan
 from ..preflight import preflight
 from ..rollout import deploy, plan_rollout
 from ..toolkit import Tools
