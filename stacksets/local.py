@@ -14,13 +14,18 @@ import logging
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from appstorage.config import Config, Environment, ParameterValue
 
+from .awserrors import error_code
 from .session import ClientFactory
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 __all__ = ["LOCAL_CREDENTIALS", "local_session", "run_local_server", "seed"]
 
@@ -67,6 +72,21 @@ def alarm_topic_name(prefix: str, env: str) -> str:
     return f"{prefix}-{env}-alarms"
 
 
+def _create_bucket(s3: S3Client, bucket: str, region: str) -> None:
+    """Create the bucket; one this account already has is left as it is (seeding is idempotent)."""
+    try:
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+            )
+    except ClientError as exc:
+        if error_code(exc) != "BucketAlreadyOwnedByYou":
+            raise
+
+
 def _ssm_values(env: Environment) -> Iterable[tuple[str, ParameterValue]]:
     yield from env.parameters.items()
     for override in env.deployment.overrides:
@@ -98,14 +118,7 @@ def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) ->
                 counts["sns_topics"] += 1
             for region in regions:
                 bucket = access_logs_bucket(config.prefix, env.name, account, region)
-                s3 = factory.s3(region, account, role)
-                if region == "us-east-1":
-                    s3.create_bucket(Bucket=bucket)
-                else:
-                    s3.create_bucket(
-                        Bucket=bucket,
-                        CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
-                    )
+                _create_bucket(factory.s3(region, account, role), bucket, region)
                 counts["buckets"] += 1
                 ssm = factory.ssm(region, account, role)
                 for key, value in _ssm_values(env):

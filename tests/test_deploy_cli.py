@@ -151,3 +151,18 @@ def test_interrupt_names_the_operation_still_running_and_exits_130() -> None:
     assert code == EXIT_INTERRUPTED == 130
     assert lines[0] == "still running: operation op-123 on stack set tattoo-directory-dev-app-storage-replica"
     assert "not cancelled" in lines[1] and "run deploy again" in lines[1]
+
+
+def test_seeding_the_emulator_twice_is_idempotent(moto_endpoint: str) -> None:
+    """--local seeds moto's in-process state, which outlives one emulator: a second seeding of the
+    same accounts (the log buckets exist already) must not fail."""
+    from appstorage.config import load_config
+    from stacksets.local import seed
+    from stacksets.session import ClientFactory
+
+    config = load_config()
+    factory = ClientFactory(local_session(), endpoint_url=moto_endpoint)
+    envs = [config.environment("prod")]
+    first = seed(factory, config, envs)
+    assert first["buckets"] == 2 * len(envs[0].deployment.accounts)
+    assert seed(factory, config, envs) == first
