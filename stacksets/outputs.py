@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from botocore.exceptions import ClientError
 
-from appstorage.naming import Purpose, bucket_name_for_region
+from appstorage.naming import Purpose, bucket_arn_for_region, bucket_name_for_region, output_name
 
 from .awserrors import unreadable_reason
 from .errors import ReplicaMismatch
@@ -143,8 +143,8 @@ def _expected_replica_outputs(replica: DesiredStackSet, account: str) -> dict[st
     expected = {}
     for purpose in (Purpose.FRONTEND_BACKUP, Purpose.IMAGES_BACKUP):
         name = bucket_name_for_region(env.name_prefix, env.name, purpose, account, region)
-        expected[f"{purpose.logical_id}Name"] = name
-        expected[f"{purpose.logical_id}Arn"] = f"arn:{partition_of(region)}:s3:::{name}"
+        expected[output_name(purpose, "Name")] = name
+        expected[output_name(purpose, "Arn")] = bucket_arn_for_region(partition_of(region), name)
     return expected
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 from botocore.exceptions import ClientError
@@ -44,9 +44,7 @@ from .awserrors import error_code, unreadable_reason
 from .errors import DeployError
 from .model import NAME_PROPERTIES, STATEFUL_TYPES, TABLE_TYPES, StackSetPlan
 from .progress import NullReporter, Reporter
-
-if TYPE_CHECKING:
-    from .session import ClientFactory
+from .session import ClientFactory, url_suffix
 
 __all__ = [
     "REDEPLOY_DOC",
@@ -93,12 +91,11 @@ class OwnedResource:
 
 
 def _pseudo(account: str, region: str) -> dict[str, str]:
-    partition = partition_of(region)
     return {
         "AWS::AccountId": account,
         "AWS::Region": region,
-        "AWS::Partition": partition,
-        "AWS::URLSuffix": "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com",
+        "AWS::Partition": partition_of(region),
+        "AWS::URLSuffix": url_suffix(region),
     }
 
 

@@ -32,9 +32,22 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_sts import STSClient
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "MUTATING_OPERATIONS", "CallLog", "ClientFactory", "partition_of"]
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "MUTATING_OPERATIONS",
+    "CallLog",
+    "ClientFactory",
+    "partition_of",
+    "url_suffix",
+]
 
 DEFAULT_MAX_ATTEMPTS = 8
+
+
+def url_suffix(region: str) -> str:
+    """The domain of AWS endpoints in ``region``'s partition (``AWS::URLSuffix``)."""
+    return "amazonaws.com.cn" if partition_of(region) == "aws-cn" else "amazonaws.com"
+
 
 #: CloudFormation StackSet calls that change something.
 MUTATING_OPERATIONS = frozenset(

@@ -12,7 +12,7 @@ from .errors import PreflightError
 from .model import DesiredStackSet
 from .preflight import TEMPLATE_BODY_LIMIT, template_size
 from .progress import NullReporter, Reporter
-from .session import ClientFactory, partition_of
+from .session import ClientFactory, url_suffix
 
 __all__ = ["TemplateStager", "staged_key", "template_url"]
 
@@ -24,8 +24,7 @@ def staged_key(desired: DesiredStackSet) -> str:
 
 
 def template_url(bucket: str, key: str, region: str) -> str:
-    suffix = "amazonaws.com.cn" if partition_of(region) == "aws-cn" else "amazonaws.com"
-    return f"https://{bucket}.s3.{region}.{suffix}/{key}"
+    return f"https://{bucket}.s3.{region}.{url_suffix(region)}/{key}"
 
 
 class TemplateStager:

@@ -19,12 +19,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from appstorage.config import load_config
+from appstorage.naming import Purpose, bucket_name_for_region, output_name
 from stacksets import outputs as outputs_module
+from stacksets.compat import AWS, EMULATOR
+from stacksets.errors import ReplicaMismatch
 from stacksets.local import local_session
+from stacksets.outputs import verify_replica_outputs
 from stacksets.session import CallLog, ClientFactory
+from stacksets.stacks import InstanceStacks
+from stacksets.toolkit import environment_tools
 from tests.faults import deploy, run_cli
 from tests.helpers import ACCOUNTS, seeded, write_config
 
@@ -261,3 +268,30 @@ def test_replica_outputs_are_read_once_per_instance(
     replica = next(s for s in data["stack_sets"] if s["kind"] == "replica")
     assert {i["account"] for i in replica["instances"]} == set(ACCOUNTS)
     assert all(i["outputs"]["ImagesBackupBucketName"] for i in replica["instances"])
+
+
+def test_replica_outputs_not_as_the_primary_expects_stop_before_the_primary_phase(
+    moto_endpoint: str, deployed: Path
+) -> None:
+    config = load_config(deployed)
+    factory = ClientFactory(local_session(), endpoint_url=moto_endpoint)
+    tools = environment_tools(factory, config, config.environment("dev"), compat=EMULATOR)
+    replica, primary = tools.desired
+    verified = verify_replica_outputs(tools.cfn, replica, primary, tools.stacks)
+    assert sorted(account for account, _ in verified) == ACCOUNTS
+    assert all(o.outputs[output_name(Purpose.IMAGES_BACKUP, "Name")] for o in verified.values())
+
+    # The primary template of another name prefix expects other bucket names.
+    other = attrs.evolve(replica, environment=attrs.evolve(replica.environment, name_prefix="other"))
+    with pytest.raises(ReplicaMismatch) as raised:
+        verify_replica_outputs(tools.cfn, other, primary, tools.stacks)
+    message = str(raised.value)
+    expected = bucket_name_for_region("other", "dev", Purpose.IMAGES_BACKUP, ACCOUNTS[0], "us-west-2")
+    assert f"{ACCOUNTS[0]}: ImagesBackupBucketName is " in message and f"expected {expected!r}" in message
+    assert "the primary phase was not started" in message
+
+    # The emulator's instance stacks are found only through its compat seam (moto's StackIds do
+    # not resolve): with AWS's rules they have no stack, so no outputs, and the check says so.
+    strict = InstanceStacks(factory, config.environment("dev").deployment.execution_role_name, AWS)
+    with pytest.raises(ReplicaMismatch, match="ImagesBackupBucketName is None"):
+        verify_replica_outputs(tools.cfn, replica, primary, strict)
