@@ -180,11 +180,11 @@ class VirtualBotocoreTime:
         #: the adaptive mode's waits for sending capacity after throttling
         self.rate_limits: list[float] = []
 
-    def _backoff(self, seconds: float) -> None:
+    def backoff_sleep(self, seconds: float) -> None:
         self.backoffs.append(seconds)
         self.now += seconds
 
-    def _rate_limit(self, seconds: float) -> None:
+    def rate_limit_wait(self, seconds: float) -> None:
         self.rate_limits.append(seconds)
         self.now += seconds
 
@@ -193,7 +193,7 @@ class VirtualBotocoreTime:
 
         class Clock:  # botocore.retries.bucket.Clock
             def sleep(self, amount: float) -> None:
-                virtual._rate_limit(amount)
+                virtual.rate_limit_wait(amount)
 
             def current_time(self) -> float:
                 return virtual.now
@@ -202,10 +202,10 @@ class VirtualBotocoreTime:
             def wait(self, timeout: float | None = None) -> bool:
                 # At least a millisecond passes, as on a real clock: a wait too short to move the
                 # clock (float rounding) would leave the bucket short of capacity for ever.
-                virtual._rate_limit(max(timeout or 0.0, 0.001))
+                virtual.rate_limit_wait(max(timeout or 0.0, 0.001))
                 return True
 
-        monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=self._backoff))
+        monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=self.backoff_sleep))
         monkeypatch.setattr(botocore.retries.bucket, "Clock", Clock)
         monkeypatch.setattr(
             botocore.retries.bucket, "threading", SimpleNamespace(Lock=threading.Lock, Condition=Condition)

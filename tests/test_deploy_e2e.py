@@ -8,6 +8,9 @@ moto deviations met here (the deployer is written for AWS; the tests say where t
 * UpdateStackSet does not update the instances' stacks. Where a test needs the new template in
   the stacks (the replica-outputs check before the primary phase), :func:`emulate_stack_updates`
   does what CloudFormation does: it brings each instance stack to the new template.
+* ListStackInstances never reports OUTDATED: a client hook reports it, as AWS does, where a test
+  needs it (a failed UpdateStackSet leaves the stack set with the new template and the stacks
+  with the old one, which is what moto's UpdateStackSet leaves too).
 * ListStackInstances reports a StackId matching no stack; the deployer falls back to finding
   the instance stack by name (stacksets.compat: the CLI expects the emulator's deviations
   for any --endpoint-url).
@@ -26,13 +29,15 @@ from appstorage.config import load_config
 from appstorage.naming import Purpose, bucket_name_for_region, output_name
 from stacksets import outputs as outputs_module
 from stacksets.compat import AWS, EMULATOR
+from stacksets.desired import desired_stack_sets
 from stacksets.errors import ReplicaMismatch
 from stacksets.local import local_session
 from stacksets.outputs import verify_replica_outputs
+from stacksets.requests import stack_set_request
 from stacksets.session import CallLog, ClientFactory
 from stacksets.stacks import InstanceStacks
 from stacksets.toolkit import environment_tools
-from tests.faults import deploy, run_cli
+from tests.faults import Faults, deploy, run_cli
 from tests.helpers import ACCOUNTS, seeded, write_config
 
 
@@ -295,3 +300,70 @@ def test_replica_outputs_not_as_the_primary_expects_stop_before_the_primary_phas
     strict = InstanceStacks(factory, config.environment("dev").deployment.execution_role_name, AWS)
     with pytest.raises(ReplicaMismatch, match="ImagesBackupBucketName is None"):
         verify_replica_outputs(tools.cfn, replica, primary, strict)
+
+
+# --------------------------------------------------------------------------- OUTDATED instances after a failed update
+
+
+def _report_outdated(client: Any) -> None:
+    """ListStackInstances reports every instance OUTDATED (moto never does)."""
+
+    def handler(parsed: dict[str, Any], **_: Any) -> None:
+        for summary in parsed.get("Summaries", []):
+            summary["Status"] = "OUTDATED"
+
+    client.meta.events.register("after-call.cloudformation.ListStackInstances", handler)
+
+
+def _failed_half_way(endpoint: str, renamed: Path) -> None:
+    """What a failed ``--allow-replacement`` UpdateStackSet leaves: the stack sets hold the new
+    template, the instance stacks still the old one (moto updates no stack: exactly that)."""
+    config = load_config(renamed)
+    cfn = ClientFactory(local_session(), endpoint_url=endpoint).cloudformation("us-east-1")
+    for desired in desired_stack_sets(config, "dev"):
+        request = stack_set_request(desired, {"TemplateBody": desired.template_body}, update=True)
+        cfn.update_stack_set(**request, OperationId=f"x-{desired.kind}")
+
+
+def test_retry_after_failed_replacing_update_is_still_refused_as_data_loss(
+    moto_endpoint: str, deployed: Path
+) -> None:
+    config = deployed
+    renamed = write_config(config.parent, name_prefix="tattoo")
+    _failed_half_way(moto_endpoint, renamed)
+    faults = Faults()
+    code, out, err = run_cli(
+        moto_endpoint,
+        "deploy",
+        "--config",
+        str(renamed),
+        "--env",
+        "dev",
+        "--yes",
+        faults=faults,
+        hooks=(_report_outdated,),
+        outputs=config.parent / "outputs.json",
+    )
+    assert code == 1, out + err
+    assert "refusing to deploy" in err and "--allow-replacement" in err
+    assert "DATA LOSS: ImagesBucket" in out and "OUTDATED instance(s)" in out
+    assert "DATA LOSS: ImagesBackupBucket" in out
+    assert [op for op, _ in faults.requests if op.startswith(("Update", "Create", "Delete"))] == []
+    assert faults.calls("GetTemplate")  # read in the instances' accounts
+
+    # A template that cannot be read is treated as possible data loss, with the reason.
+    faults = Faults()
+    faults.error("GetTemplate", "AccessDenied", "no cloudformation:GetTemplate", times=None, status=403)
+    code, out, err = run_cli(
+        moto_endpoint,
+        "plan",
+        "--config",
+        str(renamed),
+        "--env",
+        "dev",
+        faults=faults,
+        hooks=(_report_outdated,),
+    )
+    assert code == 0, err
+    assert f"DATA LOSS: (stack of {ACCOUNTS[0]} us-west-2)" in out
+    assert "deployed template could not be read (GetTemplate refused (AccessDenied" in out

@@ -26,6 +26,7 @@ from stacksets.local import local_session, seed
 from stacksets.model import ObservedInstance, ObservedStackSet
 from stacksets.observe import observe_stack_set
 from stacksets.plan import plan_stack_set
+from stacksets.requests import stack_set_request
 from stacksets.rollout import apply_phase
 from stacksets.session import CallLog, ClientFactory
 from stacksets.toolkit import Tools, environment_tools
@@ -316,3 +317,53 @@ def test_ou_rollout_end_to_end_then_no_changes(moto_endpoint: str, tmp_path: Pat
     code, out, err = deploy(log)
     assert code == 0, err
     assert log.mutating() == {} and "dev: no changes" in out
+
+
+# --------------------------------------------------------------------------- AutoDeployment as sent and as reported
+
+
+def test_disabled_auto_deployment_sends_only_enabled_false(factory: ClientFactory) -> None:
+    # retain_stacks_on_account_removal keeps its default (true), which must not be sent:
+    # "Specify only if Enabled is set to True" (AutoDeployment, API reference).
+    tools = tools_for(factory, org_config(auto_deployment={"enabled": False}))
+    replica = tools.desired[0]
+    assert replica.auto_deployment == (False, True)
+    with Stubber(factory.cloudformation("us-east-1")) as stub:
+        stub.add_response(
+            "create_stack_set",
+            {"StackSetId": "x"},
+            {
+                "StackSetName": replica.name,
+                "Description": ANY,
+                "TemplateBody": ANY,
+                "Parameters": ANY,
+                "Capabilities": [],
+                "Tags": ANY,
+                "PermissionModel": "SERVICE_MANAGED",
+                "AutoDeployment": {"Enabled": False},
+                "ManagedExecution": {"Active": True},
+                "CallAs": "DELEGATED_ADMIN",
+                "ClientRequestToken": "op-0",
+            },
+        )
+        tools.runner.create_stack_set(replica.name, stack_set_request(replica, tools.stager.source(replica)))
+        stub.assert_no_pending_responses()
+
+
+def test_disabled_auto_deployment_as_reported_plans_no_change(factory: ClientFactory) -> None:
+    replica = tools_for(factory, org_config(auto_deployment={"enabled": False})).desired[0]
+    observed = ObservedStackSet(
+        name=replica.name,
+        status="ACTIVE",
+        template_body=replica.template_body,
+        parameters=dict(replica.parameters),
+        instances=(ObservedInstance(MEMBERS[0], "us-west-2", "CURRENT", organizational_unit=OU),),
+        permission_model="SERVICE_MANAGED",
+        auto_deployment=(False, False),  # AWS reports no retain flag for a disabled setting
+    )
+    assert plan_stack_set(replica, observed).action == "no change"
+    enabled = tools_for(factory, org_config()).desired[0]  # enabled, retain false
+    plan = plan_stack_set(enabled, observed)
+    assert tuple(s.text for s in plan.settings) == (
+        "AutoDeployment: Enabled=false -> Enabled=true, RetainStacksOnAccountRemoval=false",
+    )

@@ -20,8 +20,9 @@ from botocore.stub import ANY, Stubber
 
 from appstorage.config import Config, load_config
 from stacksets.cli.failures import failure
-from stacksets.errors import FailedInstance, OperationFailed
-from stacksets.operations import Backoff
+from stacksets.desired import desired_stack_sets
+from stacksets.errors import FailedInstance, OperationFailed, StillInProgress
+from stacksets.operations import Backoff, OperationRunner
 from stacksets.plan import plan_stack_set
 from stacksets.retained import resources_to_create
 from stacksets.rollout import apply_phase, deploy, plan_rollout
@@ -429,3 +430,34 @@ def test_observe_reads_tags_and_roles(factory: ClientFactory, stub: Stubber) -> 
     silent = observe_stack_set(cfn, name)  # not reported: None, so the planner does not compare them
     assert silent is not None
     assert (silent.tags, silent.execution_role_name, silent.administration_role_arn) == (None, None, None)
+
+
+def test_in_progress_with_finished_listed_operation_backs_off_until_the_deadline(
+    factory: ClientFactory,
+) -> None:
+    """ListStackSetOperations lists an operation as RUNNING that DescribeStackSetOperation reports
+    SUCCEEDED, and the call keeps being refused: back off every time, stop at the deadline."""
+    clock = FakeClock()
+    runner = OperationRunner(factory.cloudformation("us-east-1"), runtime=clock.runtime(timeout=30))
+    replica = desired_stack_sets(load_config(), "dev")[0].name
+    with Stubber(factory.cloudformation("us-east-1")) as stub:
+        for _ in range(5):
+            stub.add_client_error("create_stack_instances", "OperationInProgressException", "in progress")
+            stub.add_response(
+                "list_stack_set_operations",
+                {"Summaries": [{"OperationId": "theirs", "Status": "RUNNING"}]},
+                {"StackSetName": replica, "CallAs": "SELF"},
+            )
+            stub.add_response(
+                "describe_stack_set_operation",
+                {"StackSetOperation": {"OperationId": "theirs", "Status": "SUCCEEDED"}},
+                {"StackSetName": replica, "OperationId": "theirs", "CallAs": "SELF"},
+            )
+        request = {"StackSetName": replica, "Accounts": ["111111111111"], "Regions": ["us-west-2"]}
+        with pytest.raises(StillInProgress) as raised:
+            runner.run(replica, "CreateStackInstances", request)
+        stub.assert_no_pending_responses()  # five attempts, none accepted
+    assert clock.sleeps == [3.75, 7.5, 15.0, 30.0]
+    message = str(raised.value)
+    assert "gave up after 30s" in message and "OperationInProgressException" in message
+    assert "still lists theirs as running" in message and "was never started" in message

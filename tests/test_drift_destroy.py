@@ -20,14 +20,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from appstorage.config import Config, load_config
 from appstorage.naming import Purpose, bucket_name_for_region
-from stacksets.drift import detect_drift, render_drift
+from stacksets.desired import desired_stack_sets
+from stacksets.drift import StackSetDrift, detect_drift, instance_drift, render_drift
 from stacksets.local import local_session
+from stacksets.model import ObservedInstance
 from stacksets.session import ClientFactory
+from stacksets.stacks import InstanceStacks
 from stacksets.toolkit import environment_tools
 from tests.faults import FakeClock, Faults, Rule, members, run_cli
 from tests.helpers import ACCOUNTS, offline_factory
@@ -432,3 +437,40 @@ def test_destroy_needs_an_environment(moto_endpoint: str) -> None:
     faults = Faults()
     code, _, err = run_cli(moto_endpoint, "destroy", "--yes", faults=faults)
     assert code == 2 and "destroy needs --env" in err and faults.requests == []
+
+
+# --------------------------------------------------------------------------- drift, unreadable member accounts
+
+
+def test_drift_of_an_instance_whose_role_cannot_be_assumed_is_not_checked() -> None:
+    """The member account's role cannot be assumed: that instance is "not checked" (exit 1 stays),
+    the others are still reported; other errors stop the command."""
+    factory = offline_factory(caller_account=ACCOUNTS[0])
+    desired = desired_stack_sets(load_config(), "dev")[0]
+    stacks = InstanceStacks(factory, "AWSCloudFormationStackSetExecutionRole")
+    instance = ObservedInstance(
+        ACCOUNTS[1], "us-west-2", "CURRENT", drift_status="DRIFTED", stack_id="arn:aws:cloudformation:x"
+    )
+    with Stubber(factory.client("sts", "us-west-2")) as sts:
+        sts.add_client_error(
+            "assume_role", "AccessDenied", "not authorized to perform: sts:AssumeRole", http_status_code=403
+        )
+        drift = instance_drift(stacks, desired, instance)
+        sts.assert_no_pending_responses()
+    assert drift.drift_status == "DRIFTED" and drift.resources == ()
+    assert (
+        drift.error
+        == "not checked: AssumeRole refused (AccessDenied: not authorized to perform: sts:AssumeRole)"
+    )
+    report = StackSetDrift(desired.name, desired.kind, deployed=True, operation_id="op", instances=(drift,))
+    assert not report.clean and report.unchecked == (drift,)  # drift keeps exit 1
+    text = render_drift("dev", [report])
+    assert "drifted resources not checked: AssumeRole refused" in text
+    assert "set deployment.execution_role_name" in text
+
+    # Other errors still stop the command (the instance in the caller's own account: no role).
+    mine = attrs.evolve(instance, account=ACCOUNTS[0])
+    with Stubber(factory.cloudformation("us-west-2")) as cfn:
+        cfn.add_client_error("describe_stack_resource_drifts", "ValidationError", "x")
+        with pytest.raises(ClientError, match="ValidationError"):
+            instance_drift(stacks, desired, mine)

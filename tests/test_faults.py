@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from tests.faults import FakeClock, Faults, VirtualBotocoreTime, deploy, members
+from tests.faults import FakeClock, Faults, VirtualBotocoreTime, deploy, members, run_cli
 from tests.helpers import ACCOUNTS, seeded, write_config
 
 REPLICA = "tattoo-directory-dev-app-storage-replica"
@@ -349,3 +349,67 @@ def test_interrupt_then_resume(moto_endpoint: str, config: Path) -> None:
     data = json.loads((config.parent / "outputs.json").read_text())
     assert sum(len(s["instances"]) for s in data["stack_sets"]) == 2 * len(ACCOUNTS)
     assert_nothing_deleted_or_cancelled(resumed)
+
+
+# --------------------------------------------------------------------------- member roles and phases
+
+
+def test_deploy_writes_outputs_when_a_member_role_cannot_be_assumed(moto_endpoint: str, config: Path) -> None:
+    assert deploy(moto_endpoint, config)[0] == 0
+    faults = Faults()
+    denied = faults.error(
+        "AssumeRole",
+        "AccessDenied",
+        "not authorized to perform: sts:AssumeRole",
+        match={"RoleArn": ACCOUNTS[1]},
+        times=None,
+        status=403,
+    )
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
+    assert code == 0, err  # the rollout (no changes) succeeded: unreadable outputs are a warning
+    assert denied.hits >= 1
+    assert "Traceback" not in err + out
+    data = json.loads((config.parent / "outputs.json").read_text())
+    instances = [i for s in data["stack_sets"] for i in s["instances"]]
+    assert len(instances) == 2 * len(ACCOUNTS)
+    bad = [i for i in instances if i["account"] == ACCOUNTS[1]]
+    good = [i for i in instances if i["account"] != ACCOUNTS[1]]
+    assert len(bad) == 2 and all(i["status"] == "NOT READABLE" and i["outputs"] == {} for i in bad)
+    assert all(i["error"].startswith("not readable: AssumeRole refused (AccessDenied") for i in bad)
+    assert all(i["outputs"] and "error" not in i for i in good)
+    assert f"warning: dev: outputs of the replica instance in {ACCOUNTS[1]} us-west-2 were not read" in err
+    assert "set deployment.execution_role_name to a role this caller can assume" in err
+
+    # `outputs` exists to read them: there the same situation is exit 1 (file still written).
+    faults = Faults()
+    faults.error("AssumeRole", "AccessDenied", match={"RoleArn": ACCOUNTS[1]}, times=None, status=403)
+    code, _, err = run_cli(
+        moto_endpoint,
+        "outputs",
+        "--config",
+        str(config),
+        "--env",
+        "dev",
+        faults=faults,
+        outputs=config.parent / "outputs.json",
+    )
+    assert code == 1 and "were not read" in err
+
+
+
+def test_error_in_the_primary_phase_says_the_replica_phase_was_applied(
+    moto_endpoint: str, config: Path
+) -> None:
+    faults = Faults()
+    faults.error(
+        "CreateStackInstances",
+        "InvalidOperationException",
+        "injected refusal",
+        match={"StackSetName": PRIMARY},
+    )
+    code, out, err = deploy(moto_endpoint, config, faults=faults)
+    assert code == 1, out + err
+    assert "AWS refused a call" in err and "InvalidOperationException" in err
+    assert f"dev: the replica phase (stack set {REPLICA}) was already applied and stays applied" in err
+    assert f"dev: the primary phase (stack set {PRIMARY}) did not complete" in err
+    assert "Traceback" not in err + out
