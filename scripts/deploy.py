@@ -1,4 +1,4 @@
-"""The deployer: ``python scripts/deploy.py plan|deploy|status|outputs [options]``."""
+"""The deployer: ``python scripts/deploy.py plan|deploy|status|outputs|drift|dr-check|destroy [options]``."""
 
 from stacksets.cli import main
 
