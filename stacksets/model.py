@@ -1,4 +1,4 @@
-"""Plain data shared by the planner (pure) and the executor (boto3).
+"""Plain data shared by the planner (pure) and the actions that call AWS (boto3).
 
 Desired state comes from the configuration and the built templates; observed state is
 read from CloudFormation by :mod:`stacksets.observe`. :mod:`stacksets.plan` compares the

@@ -86,7 +86,7 @@ def observe_stack_set(
     """The stack set ``name`` with its instances and running operations; None if it does not exist.
 
     ``with_overrides``: also read each instance's parameter overrides (DescribeStackInstance per
-    instance); the executor asks for them when the configuration has overrides.
+    instance); planning always asks for them (see :func:`stacksets.rollout.plan_rollout`).
     """
     try:
         stack_set = cfn.describe_stack_set(StackSetName=name, CallAs=call_as)  # type: ignore[arg-type]

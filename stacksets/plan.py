@@ -342,7 +342,7 @@ def instance_data_loss(plan: StackSetPlan) -> list[ResourceChange]:
     After a failed UpdateStackSet (say an ``--allow-replacement`` run that stopped half-way) the
     stack set already holds the new template, so :attr:`StackSetPlan.data_loss` (the stack set's
     template against the desired one) shows nothing, while the instances not reached still run
-    the old template and updating them replaces their table or buckets. The executor reads those
+    the old template and updating them replaces their table or buckets. The rollout reads those
     templates into :attr:`ObservedInstance.template_body`; this diffs the desired template against
     each distinct one. An instance whose template could not be read (``template_error``) counts as
     possible data loss: the update is refused without ``--allow-replacement`` rather than guessed.

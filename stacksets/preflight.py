@@ -16,7 +16,7 @@ API rules (CloudFormation ``StackSetOperationPreferences``):
   the accounts of each operation; SERVICE_MANAGED: unknown before CloudFormation expands the
   OUs, so not checked).
 * ``RegionOrder`` may only name Regions of the operation: each stack set deploys to one
-  Region, so the executor sends only the operation's own Region from the configured order
+  Region, so the requests send only the operation's own Region from the configured order
   (the loader already refuses a Region that is neither the primary nor the replica one).
 
 Global table: the primary template declares the table (``AWS::DynamoDB::GlobalTable``) with a
