@@ -113,26 +113,6 @@ class OperationPreferences:
             )
         problems.raise_for(self)
 
-    def to_api(self) -> dict[str, Any]:
-        """The ``OperationPreferences`` request structure."""
-        prefs: dict[str, Any] = {
-            "RegionConcurrencyType": self.region_concurrency_type,
-            "ConcurrencyMode": self.concurrency_mode,
-        }
-        if self.region_order:
-            prefs["RegionOrder"] = list(self.region_order)
-        if self.failure_tolerance_percentage is not None:
-            prefs["FailureTolerancePercentage"] = self.failure_tolerance_percentage
-        else:
-            prefs["FailureToleranceCount"] = self.failure_tolerance_count or 0
-        if self.max_concurrent_percentage is not None:
-            prefs["MaxConcurrentPercentage"] = self.max_concurrent_percentage
-        else:
-            prefs["MaxConcurrentCount"] = (
-                self.max_concurrent_count if self.max_concurrent_count is not None else 1
-            )
-        return prefs
-
 
 @dataclass(frozen=True)
 class AutoDeployment:
@@ -278,7 +258,7 @@ def _override_problems(
     for kind in kinds:
         if override.regions and regions.get(kind) not in override.regions:
             continue  # the override targets no instance of this stack set
-        for name, (key, value) in override_values(base, override, kind, replication).items():
+        for name, (key, value) in override_values(base, override.parameters, kind, replication).items():
             reached.add(key)
             source = parameter_source(base, name, kind)
             configured = base.get(source)

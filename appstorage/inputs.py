@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from . import validators as v
 from .errors import FieldError, Problems
-
-if TYPE_CHECKING:
-    from .deployment import ParameterOverride
 
 __all__ = [
     "PARAMETER_NAMES",
@@ -136,11 +133,11 @@ def parameter_source(parameters: Mapping[str, ParameterValue], name: str, kind: 
 
 def override_values(
     parameters: Mapping[str, ParameterValue],
-    override: ParameterOverride,
+    override: Mapping[str, ParameterValue],
     kind: TemplateKind,
     replication: bool,
 ) -> dict[str, tuple[str, ParameterValue]]:
-    """``{template parameter: (override key, value)}`` of one override for one template kind.
+    """``{template parameter: (override key, value)}`` of one override's values for one template kind.
 
     ``parameters`` are the environment's base parameters: they decide which override key feeds
     which template parameter (:func:`parameter_source`), so a literal ``KmsKeyArn`` override never
@@ -149,8 +146,8 @@ def override_values(
     out: dict[str, tuple[str, ParameterValue]] = {}
     for name in template_parameter_names(kind, replication):
         key = parameter_source(parameters, name, kind)
-        if key in override.parameters:
-            out[name] = (key, override.parameters[key])
+        if key in override:
+            out[name] = (key, override[key])
     return out
 
 

@@ -122,7 +122,9 @@ def resolved_override_values(
     :func:`resolved_parameter_values` (the loader checked each value's kind against it)."""
     return {
         name: value
-        for name, (_key, value) in override_values(env.parameters, override, kind, env.replication).items()
+        for name, (_key, value) in override_values(
+            env.parameters, override.parameters, kind, env.replication
+        ).items()
     }
 
 

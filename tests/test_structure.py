@@ -19,9 +19,6 @@ MAX_LINES = 520
 #: Import edges known to close a cycle, each with who fixes it. appstorage.inputs imports
 #: appstorage.deployment under TYPE_CHECKING (ParameterOverride), which imports inputs at run
 #: time: reported to the appstorage owner (issue 9); remove the entry once the edge is gone.
-KNOWN_CYCLE_EDGES = frozenset({("appstorage.inputs", "appstorage.deployment")})
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -96,8 +93,6 @@ def test_no_import_cycle_between_the_modules() -> None:
     graph = import_graph(sources(*PACKAGES))
     assert len(graph) > 40  # both packages were read
     assert "stacksets.cli.commands" in graph["stacksets.cli.app"]  # and their imports resolved
-    for source, target in KNOWN_CYCLE_EDGES:
-        graph.get(source, set()).discard(target)
     assert find_cycle(graph) == []
 
 
