@@ -16,8 +16,6 @@ from stacksets.session import CallLog
 from tests.faults import run_cli
 from tests.helpers import closed_port, write_dev_config
 
-__all__ = ["closed_port", "run"]  # tests/test_drcheck.py imports them from here
-
 
 def run(*argv: str, log: CallLog | None = None) -> tuple[int, str, str]:
     """The CLI without an endpoint (bad input, ``--local``)."""

@@ -625,7 +625,7 @@ def test_nothing_deployed_is_not_ready_with_reasons(moto_endpoint: str, tmp_path
 
 
 def test_unreachable_endpoint_is_not_ready_rows_not_a_traceback(tmp_path: Path) -> None:
-    from tests.test_deploy_cli import closed_port
+    from tests.helpers import closed_port
 
     config = write_config(tmp_path)
     code, out, err = run_cli(
@@ -641,9 +641,8 @@ def test_unreachable_endpoint_is_not_ready_rows_not_a_traceback(tmp_path: Path) 
 @pytest.mark.parametrize("argv", [["--env", "qa"], ["--env", "prod", "--timeout", "0"]])
 def test_bad_input_exits_2_before_any_call(argv: list[str]) -> None:
     from stacksets.session import CallLog
-    from tests.test_deploy_cli import run
 
     log = CallLog()
-    code, out, err = run("dr-check", *argv, "--endpoint-url", "http://127.0.0.1:9", log=log)
+    code, out, err = run_cli("http://127.0.0.1:9", "dr-check", *argv, log=log)
     assert code == 2 and log.calls == {}
     assert err.startswith("error: ") and "Traceback" not in out + err

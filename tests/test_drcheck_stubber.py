@@ -10,26 +10,25 @@ hook), so the reader runs exactly as against AWS.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from appstorage.config import Config, Environment, load_config
 from appstorage.naming import Purpose, bucket_name_for_region
-from stacksets.cli import main
 from stacksets.drcheck.checks import NOT_READY, READY, account_checks
 from stacksets.drcheck.reader import AccountReader, dr_check, target_accounts
 from stacksets.drcheck.render import summary_line
+from stacksets.local import local_session
 from stacksets.session import ClientFactory
+from tests import faults
 from tests.helpers import config_from, example_data
 
 ACCOUNT = "333333333333"  # the bundled example's prod account
@@ -75,10 +74,6 @@ class Stubs:
             stubber.assert_no_pending_responses()
 
 
-def session() -> boto3.Session:
-    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=EAST)
-
-
 @pytest.fixture(scope="module")
 def config() -> Config:
     return load_config()
@@ -93,7 +88,7 @@ def stubs() -> Iterator[Stubs]:
 
 def factory_for(stubs: Stubs, caller: str = ACCOUNT) -> ClientFactory:
     # the checked account is the caller's: no AssumeRole
-    return ClientFactory(session(), max_attempts=1, hooks=(stubs.attach,), caller_account=caller)
+    return ClientFactory(local_session(), max_attempts=1, hooks=(stubs.attach,), caller_account=caller)
 
 
 def bucket(purpose: Purpose, account: str = ACCOUNT, env: str = "prod") -> str:
@@ -386,9 +381,8 @@ def test_service_managed_without_instances_is_not_ready(
 
 
 def run_cli(stubs: Stubs, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), session=session(), hooks=(stubs.attach,), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+    """The CLI with every client stubbed (no endpoint: the stubs answer)."""
+    return faults.run_cli(None, *argv, hooks=(stubs.attach,))
 
 
 def caller_identity(stubs: Stubs) -> None:
@@ -438,14 +432,6 @@ def test_cli_expired_caller_credentials_say_refresh(stubs: Stubs) -> None:
     assert "the AWS credentials were rejected (ExpiredTokenException" in err and "Traceback" not in err
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.body
-
-
 HTML = b"<!doctype html>\n<title>500 Internal Server Error</title>\n"
 
 
@@ -458,8 +444,8 @@ def test_an_html_error_page_is_a_not_ready_row(stubs: Stubs, config: Config) -> 
 
     def send(request: Any, **_: Any) -> AWSResponse:
         if bucket(Purpose.IMAGES_BACKUP) in request.url:
-            return AWSResponse(request.url, 500, HTTPHeaders(), _Raw(HTML))
-        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(enabled))
+            return faults.fake_response(request.url, 500, HTML)
+        return faults.fake_response(request.url, 200, enabled)
 
     def hook(client: Any) -> None:
         if (client.meta.service_model.service_name, client.meta.region_name) == ("s3", WEST):
@@ -467,7 +453,7 @@ def test_an_html_error_page_is_a_not_ready_row(stubs: Stubs, config: Config) -> 
         else:
             stubs.attach(client)
 
-    factory = ClientFactory(session(), max_attempts=1, hooks=(hook,), caller_account=ACCOUNT)
+    factory = ClientFactory(local_session(), max_attempts=1, hooks=(hook,), caller_account=ACCOUNT)
     env = config.environment("prod")
     state = AccountReader(factory, ROLE).read(config, env, ACCOUNT)
     rows = {(c.region, c.check): (c.status, c.detail) for c in account_checks(config, env, state)}
@@ -485,13 +471,13 @@ def test_an_unparsable_answer_is_a_not_ready_row_not_a_traceback(config: Config)
     BotoCoreError. Every read of the account is a NOT READY row saying so."""
 
     def send(request: Any, **_: Any) -> AWSResponse:
-        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(HTML))
+        return faults.fake_response(request.url, 200, HTML)
 
     def hook(client: Any) -> None:
         assert client.meta.service_model.service_name == "sts"  # no other client gets made
         client.meta.events.register("before-send.sts.GetCallerIdentity", send)
 
-    factory = ClientFactory(session(), max_attempts=1, hooks=(hook,))
+    factory = ClientFactory(local_session(), max_attempts=1, hooks=(hook,))
     env = config.environment("prod")
     rows = account_checks(config, env, AccountReader(factory, ROLE).read(config, env, ACCOUNT))
     assert len(rows) == 11
