@@ -113,3 +113,26 @@ def seeded(endpoint: str, config_path: Path) -> None:
 
     config = load_config(config_path)
     seed(ClientFactory(local_session(), endpoint_url=endpoint), config, config.environments.values())
+
+
+def reported_replication_rule(
+    rule_id: str, destination_arn: str, replica_key: str, **destination: Any
+) -> dict[str, Any]:
+    """The templates' replication rule as S3's GetBucketReplication reports it: the whole bucket,
+    delete markers and SSE-KMS objects replicated, the replica key, RTC 15 minutes with metrics;
+    ``destination`` adds or replaces keys of ``Destination`` (e.g. ``StorageClass``)."""
+    return {
+        "ID": rule_id,
+        "Priority": 1,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {
+            "Bucket": destination_arn,
+            "EncryptionConfiguration": {"ReplicaKmsKeyID": replica_key},
+            "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+            "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
+            **destination,
+        },
+    }

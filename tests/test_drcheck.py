@@ -50,7 +50,7 @@ from stacksets.drcheck.render import render_dr_check, summary_line
 from stacksets.local import local_session
 from stacksets.session import ClientFactory
 from tests.faults import Faults, run_cli
-from tests.helpers import ACCOUNTS, seeded, write_config
+from tests.helpers import ACCOUNTS, reported_replication_rule, seeded, write_config
 
 ROLE = "AWSCloudFormationStackSetExecutionRole"
 PRIMARY, REPLICA = "us-east-1", "us-west-2"
@@ -62,20 +62,9 @@ DEST = "arn:aws:s3:::tattoo-directory-prod-frontend-backup-111111111111-us-west-
 def rule(**changes: Any) -> dict[str, Any]:
     """A rule as AWS's GetBucketReplication reports the template's rule; ``changes`` override
     top-level keys, ``Destination__X`` keys of the destination (None removes the key)."""
-    data: dict[str, Any] = {
-        "ID": "replicate-frontend-to-us-west-2",
-        "Priority": 1,
-        "Status": "Enabled",
-        "Filter": {"Prefix": ""},
-        "DeleteMarkerReplication": {"Status": "Enabled"},
-        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
-        "Destination": {
-            "Bucket": DEST,
-            "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:us-west-2:111111111111:key/k"},
-            "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
-            "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
-        },
-    }
+    data = reported_replication_rule(
+        "replicate-frontend-to-us-west-2", DEST, "arn:aws:kms:us-west-2:111111111111:key/k"
+    )
     for key, value in changes.items():
         target, name = (data["Destination"], key.split("__", 1)[1]) if "__" in key else (data, key)
         if value is None:

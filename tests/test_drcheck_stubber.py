@@ -29,7 +29,7 @@ from stacksets.drcheck.render import summary_line
 from stacksets.local import local_session
 from stacksets.session import ClientFactory
 from tests import faults
-from tests.helpers import config_from, example_data
+from tests.helpers import config_from, example_data, reported_replication_rule
 
 ACCOUNT = "333333333333"  # the bundled example's prod account
 ROLE = "AWSCloudFormationStackSetExecutionRole"
@@ -97,21 +97,12 @@ def bucket(purpose: Purpose, account: str = ACCOUNT, env: str = "prod") -> str:
 
 
 def rule(purpose: Purpose, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "ID": f"replicate-{purpose.value}-to-us-west-2",
-        "Priority": 1,
-        "Status": "Enabled",
-        "Filter": {"Prefix": ""},
-        "DeleteMarkerReplication": {"Status": "Enabled"},
-        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
-        "Destination": {
-            "Bucket": f"arn:aws:s3:::{bucket(purpose.backup)}",
-            "EncryptionConfiguration": {"ReplicaKmsKeyID": f"arn:aws:kms:us-west-2:{ACCOUNT}:key/replica"},
-            "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
-            "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
-            **changes.pop("Destination", {}),
-        },
-    }
+    data = reported_replication_rule(
+        f"replicate-{purpose.value}-to-us-west-2",
+        f"arn:aws:s3:::{bucket(purpose.backup)}",
+        f"arn:aws:kms:us-west-2:{ACCOUNT}:key/replica",
+        **changes.pop("Destination", {}),
+    )
     data.update(changes)
     return data
 

@@ -17,7 +17,6 @@ from tests.emulator_stacks import (
     HERE,
     PRIMARY,
     REPLICA,
-    RTC,
     SIMPLE,
     SOURCE,
     STACK,
@@ -29,6 +28,7 @@ from tests.emulator_stacks import (
     table_replica,
     table_template,
 )
+from tests.helpers import reported_replication_rule
 
 # ------------------------------------------------------------------ registration
 
@@ -183,18 +183,10 @@ def test_the_prod_primary_template_creates_the_table_in_both_regions(moto_endpoi
         replication = s3.get_bucket_replication(Bucket=name)["ReplicationConfiguration"]
         assert replication["Role"] == f"arn:aws:iam::{account}:role/{role_name}"
         assert replication["Rules"] == [
-            {
-                "ID": f"replicate-{purpose}-to-{REPLICA}",
-                "Priority": 1,
-                "Status": "Enabled",
-                "Filter": {"Prefix": ""},
-                "DeleteMarkerReplication": {"Status": "Enabled"},
-                "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
-                "Destination": {
-                    "Bucket": f"arn:aws:s3:::{backups[logical.replace('Bucket', 'BackupBucket')]}",
-                    "EncryptionConfiguration": {"ReplicaKmsKeyID": keys[REPLICA]},
-                    **RTC,
-                    **storage,
-                },
-            }
+            reported_replication_rule(
+                f"replicate-{purpose}-to-{REPLICA}",
+                f"arn:aws:s3:::{backups[logical.replace('Bucket', 'BackupBucket')]}",
+                keys[REPLICA],
+                **storage,
+            )
         ]
