@@ -1,5 +1,8 @@
-"""``--local``: an embedded AWS emulator (moto's ThreadedMotoServer) on a free loopback port,
-seeded with what other modules would provide, so every command works without an AWS account.
+"""``--local``: an AWS emulator (moto's server with :mod:`stacksets.emulator`'s models) on a free
+loopback port, seeded with what other modules would provide, so every command works without an
+AWS account. :func:`run_local_server` runs one inside the command (a throwaway one: it stops with
+the command); ``appstorage-deploy local start`` runs one in the background that keeps its state
+between commands (:mod:`stacksets.localserver`).
 
 Seeded per target account and for both regions of each environment: a KMS key, an SNS topic
 for the alarms, the SSM parameters the configuration names (``ssm:/...`` values) holding that
@@ -25,9 +28,10 @@ from .awserrors import error_code
 from .session import ClientFactory
 
 if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["LOCAL_CREDENTIALS", "local_session", "run_local_server", "seed"]
+__all__ = ["LOCAL_CREDENTIALS", "local_key_alias", "local_session", "run_local_server", "seed"]
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -93,10 +97,29 @@ def _ssm_values(env: Environment) -> Iterable[tuple[str, ParameterValue]]:
         yield from override.parameters.items()
 
 
+def local_key_alias(prefix: str) -> str:
+    """The alias of the KMS key seeded for a configuration in each account and region."""
+    return f"alias/{prefix}-local"
+
+
+def _kms_key(kms: KMSClient, alias: str, description: str) -> str:
+    """The ARN of the key behind ``alias``, created (with the alias) when there is none yet."""
+    try:
+        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
+    except ClientError as exc:
+        if error_code(exc) != "NotFoundException":
+            raise
+    metadata = kms.create_key(Description=description)["KeyMetadata"]
+    kms.create_alias(AliasName=alias, TargetKeyId=metadata["KeyId"])
+    return str(metadata["Arn"])
+
+
 def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) -> dict[str, int]:
     """Create the KMS keys, alarm topics, SSM parameters and access-log buckets the templates expect.
 
-    Idempotent (overwrites the SSM values). Returns counts of what was seeded.
+    Idempotent: seeding again finds the same key (by its alias, :func:`local_key_alias`), topic and
+    bucket, and writes the same SSM values, so a deploy after it has nothing to change. Returns
+    counts of what was seeded (found or created).
     """
     counts = {"kms_keys": 0, "ssm_parameters": 0, "buckets": 0, "sns_topics": 0}
     keys: dict[tuple[str, str], str] = {}
@@ -107,10 +130,11 @@ def seed(factory: ClientFactory, config: Config, envs: Iterable[Environment]) ->
         for account in env.deployment.accounts:
             for region in regions:
                 if (account, region) not in keys:
-                    kms = factory.kms(region, account, role)
-                    keys[account, region] = kms.create_key(Description=f"{config.project} local key")[
-                        "KeyMetadata"
-                    ]["Arn"]
+                    keys[account, region] = _kms_key(
+                        factory.kms(region, account, role),
+                        local_key_alias(config.prefix),
+                        f"{config.project} local key",
+                    )
                     counts["kms_keys"] += 1
                 sns = factory.client("sns", region, account, role)
                 topic = sns.create_topic(Name=alarm_topic_name(config.prefix, env.name))["TopicArn"]

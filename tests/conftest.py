@@ -30,6 +30,21 @@ def _isolated_yaml_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ["APPSTORAGE_CACHE_DIR"] = previous
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_emulator_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The record of ``appstorage-deploy local start`` goes to a temporary directory, so that
+    ``--local`` in the tests never uses an emulator the developer left running."""
+    from stacksets.localstate import STATE_DIR_ENV
+
+    previous = os.environ.get(STATE_DIR_ENV)
+    os.environ[STATE_DIR_ENV] = str(tmp_path_factory.mktemp("appstorage-state"))
+    yield
+    if previous is None:
+        os.environ.pop(STATE_DIR_ENV, None)
+    else:
+        os.environ[STATE_DIR_ENV] = previous
+
+
 @pytest.fixture
 def botocore_time(monkeypatch: pytest.MonkeyPatch) -> VirtualBotocoreTime:
     """botocore's retry waits (backoff and the adaptive rate limiter) on a virtual clock: see

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import Any, TextIO
 
 import boto3
@@ -23,6 +23,7 @@ from ..session import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from .commands import COMMANDS
 from .context import EXIT_BAD_INPUT, BadInput, Context
 from .failures import failure
+from .local import add_local_arguments, select_endpoint
 
 __all__ = ["build_parser", "main"]
 
@@ -37,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--endpoint-url", help="any AWS-compatible endpoint instead of AWS")
     common.add_argument(
-        "--local", action="store_true", help="start an embedded AWS emulator (moto), seed it, use it"
+        "--local",
+        action="store_true",
+        help="use the local emulator of 'local start' (else a throwaway one), seeded as needed",
     )
     common.add_argument("--yes", action="store_true", help="deploy without asking")
     common.add_argument("--allow-replacement", action="store_true", help="deploy even if the plan loses data")
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+    add_local_arguments(sub.choices["local"])
     return parser
 
 
@@ -90,17 +94,6 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
 
 
-@contextmanager
-def _endpoint(args: argparse.Namespace) -> Iterator[str | None]:
-    if args.local:
-        from ..local import run_local_server
-
-        with run_local_server() as url:
-            yield url
-    else:
-        yield args.endpoint_url
-
-
 def _run(
     args: argparse.Namespace,
     out: Console,
@@ -116,8 +109,8 @@ def _run(
     config = load_config(args.config)
     envs = _select_environments(args, config)
     with ExitStack() as stack:
-        endpoint = stack.enter_context(_endpoint(args))
-        local = bool(args.local)
+        target = stack.enter_context(select_endpoint(args))
+        endpoint, local = target.url, target.local
         if local:
             from ..local import local_session
 
@@ -125,12 +118,7 @@ def _run(
         if session is None:
             session = boto3.Session()
         factory = ClientFactory(session, endpoint_url=endpoint, max_attempts=args.max_attempts, hooks=hooks)
-        if local:
-            from ..local import seed
-
-            if not args.json:
-                err.print(f"local AWS emulator (moto) at {endpoint}; seeding KMS keys, SSM, log buckets")
-            seed(factory, config, envs)
+        target.prepare(factory, config, envs, err)
         ctx = Context(
             args=args,
             config=config,

@@ -37,6 +37,7 @@ from ..preflight import preflight
 from ..rollout import deploy, plan_rollout
 from ..toolkit import Tools
 from .context import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Context
+from .local import cmd_local
 from .output import print_json, write_outputs
 
 __all__ = [
@@ -331,6 +332,11 @@ COMMANDS: Mapping[str, tuple[Callable[[Context], int], str]] = MappingProxyType(
             cmd_dr_check,
             "read the live disaster-recovery state in every target account (table replicas, PITR, bucket "
             "replication with RTC, versioning) and list what is not ready (exit 1 when anything is not)",
+        ),
+        "local": (
+            cmd_local,
+            "the local emulator: start (in the background, seeded; --local then uses it), stop, status, "
+            "or seed any emulator (seed --endpoint-url URL)",
         ),
     }
 )

@@ -20,17 +20,21 @@ it corrects:
   backend;
 * :mod:`.bucket`: :class:`Bucket`, moto's bucket with every property the templates use applied
   through moto's S3 backend;
-* :mod:`.s3_replication`: GetBucketReplication answering the stored rules.
+* :mod:`.s3_replication`: GetBucketReplication answering the stored rules;
+* :mod:`.marker`: ``GET /moto-api/appstorage``, which tells a server with these models from a
+  plain moto server.
 """
 
 from __future__ import annotations
 
 from moto.cloudformation import parsing
+from moto.moto_api._internal import urls as moto_api_urls
 from moto.s3.responses import S3Response
 
 from .alarm import MetricAlarm
 from .bucket import Bucket
 from .global_table import GLOBAL_TABLE_VERSION, GlobalTable, ReplicaTable
+from .marker import MARKER_ROUTE, describe_emulator
 from .s3_replication import get_bucket_replication
 
 __all__ = ["GLOBAL_TABLE_VERSION", "Bucket", "GlobalTable", "MetricAlarm", "ReplicaTable", "register_models"]
@@ -38,7 +42,8 @@ __all__ = ["GLOBAL_TABLE_VERSION", "Bucket", "GlobalTable", "MetricAlarm", "Repl
 
 def register_models() -> None:
     """Make moto's CloudFormation parser use :class:`GlobalTable`, :class:`MetricAlarm` and
-    :class:`Bucket`, and moto's S3 answer GetBucketReplication as stored (idempotent).
+    :class:`Bucket`, and moto's S3 answer GetBucketReplication as stored; a moto server of this
+    process answers ``GET /moto-api/appstorage`` (:mod:`.marker`). Idempotent.
 
     Defining the classes registered them: moto's parser maps each type to the last class of
     ``CloudFormationModel.__subclasses__()`` (creation order) that declares it, so :class:`Bucket`,
@@ -52,6 +57,8 @@ def register_models() -> None:
     for cached in caches:
         cached.cache_clear()
     S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
+    # Read when moto builds its /moto-api app, on that path's first request.
+    moto_api_urls.url_paths[MARKER_ROUTE] = describe_emulator
     models = parsing.get_model_map()
     for cached in caches:
         cached.cache_clear()
