@@ -7,11 +7,13 @@ instance's drift status; for every DRIFTED instance, DescribeStackResourceDrifts
 account and region (the role the outputs collection assumes) gives the MODIFIED and DELETED
 resources with their expected and actual property values.
 
-Exit code (documented for CI): 0 when every instance is IN_SYNC (or nothing is deployed), 1 when
-an instance drifted or its drift could not be checked, so a scheduled ``drift`` job fails on drift.
-An instance whose drifted resources cannot be read in its account (the execution role cannot be
-assumed there, or the call is denied) is reported "not checked: <reason>" and the others are still
-reported.
+Exit code (documented for CI): 0 when every instance is IN_SYNC, 1 when an instance drifted or its
+drift could not be checked, and when a stack set does not exist (or, SELF_MANAGED, has no
+instances): then there is nothing to compare, which must not read as "in sync", so a scheduled
+``drift`` job fails after someone deleted the stack sets too. An instance whose drifted resources
+cannot be read in its account (the execution role cannot be assumed there, or the call is denied)
+is reported "not checked: <reason>" and the others are still reported. An endpoint without drift
+detection (moto, ``--local``) stops the command with :class:`DriftUnavailable`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
 
-from .awserrors import unreadable_reason
-from .errors import FailedInstance
+from .awserrors import error_code, unreadable_reason
+from .errors import DeployError, FailedInstance
 from .model import CallAs, DesiredStackSet, ObservedInstance
 from .observe import observe_stack_set
 from .operations import OperationRunner
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 __all__ = [
+    "DriftUnavailable",
     "InstanceDrift",
     "PropertyDrift",
     "ResourceDrift",
@@ -50,6 +54,36 @@ __all__ = [
 #: Resource drift statuses worth reporting (IN_SYNC and NOT_CHECKED are not).
 RESOURCE_DRIFT_FILTERS = ("MODIFIED", "DELETED")
 _ACTIVE = frozenset({"RUNNING", "QUEUED"})
+#: Error codes of an endpoint that does not implement a call (emulators).
+_NOT_IMPLEMENTED = frozenset({"NotImplemented", "NotImplementedException", "InternalFailure"})
+
+
+class DriftUnavailable(DeployError):
+    """The endpoint cannot detect drift: DetectStackSetDrift is not implemented there (an emulator)
+    or failed on the server side."""
+
+    def __init__(self, stack_set: str, cause: BaseException) -> None:
+        self.stack_set = stack_set
+        if isinstance(cause, ClientError):
+            message = cause.response.get("Error", {}).get("Message", "")
+            reason = f"{error_code(cause) or 'HTTP error'}: {message}"
+        else:
+            reason = "its answer is not an AWS API response"
+        super().__init__(
+            f"drift detection is not available at this endpoint: DetectStackSetDrift on stack set "
+            f"{stack_set} failed on the server side ({reason.strip(': ')}). Emulators such as moto "
+            "(--local, --endpoint-url) do not implement it: run drift against AWS"
+        )
+
+
+def _unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` from DetectStackSetDrift means the endpoint does not do drift detection."""
+    if isinstance(exc, ResponseParserError):
+        return True
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return status >= 500 or error_code(exc) in _NOT_IMPLEMENTED
+    return False
 
 
 @attrs.frozen
@@ -82,7 +116,9 @@ class InstanceDrift:
 
 @attrs.frozen
 class StackSetDrift:
-    """The drift of one stack set; ``deployed`` False when it does not exist."""
+    """The drift of one stack set; ``deployed`` False when it does not exist. ``problem``: why
+    there was nothing to check (it does not exist, or it has no instances although the
+    configuration targets accounts); then it is not in sync either."""
 
     stack_set: str
     kind: str
@@ -90,6 +126,7 @@ class StackSetDrift:
     operation_id: str = ""
     instances: tuple[InstanceDrift, ...] = ()
     failed: tuple[FailedInstance, ...] = ()  # instances whose drift detection failed
+    problem: str = ""
 
     @property
     def drifted(self) -> tuple[InstanceDrift, ...]:
@@ -102,7 +139,7 @@ class StackSetDrift:
 
     @property
     def clean(self) -> bool:
-        return not (self.drifted or self.unchecked or self.failed)
+        return not (self.drifted or self.unchecked or self.failed or self.problem)
 
 
 def running_drift_detection(cfn: CloudFormationClient, name: str, call_as: CallAs) -> str | None:
@@ -198,10 +235,22 @@ def detect_drift(
         observed = observe_stack_set(cfn, d.name, d.call_as)
         if observed is None:
             runner.reporter.info(f"{d.name}: not deployed")
-            reports.append(StackSetDrift(d.name, d.kind, deployed=False))
+            problem = (
+                "the stack set does not exist: deploy it, or check --config, --env and name_prefix "
+                "(a drift check of a stack set that is not there cannot pass)"
+            )
+            reports.append(StackSetDrift(d.name, d.kind, deployed=False, problem=problem))
             continue
         if not observed.instances:
-            reports.append(StackSetDrift(d.name, d.kind, deployed=True))
+            # SERVICE_MANAGED: target OUs without accounts have no instances, legitimately.
+            targets = len(d.instances) if d.permission_model == "SELF_MANAGED" else 0
+            problem = (
+                f"the stack set has no stack instances, but the configuration targets {targets}: "
+                "run deploy to create them"
+                if targets
+                else ""
+            )
+            reports.append(StackSetDrift(d.name, d.kind, deployed=True, problem=problem))
             continue
         total = len(observed.instances)
         running = running_drift_detection(cfn, d.name, d.call_as)
@@ -211,7 +260,12 @@ def detect_drift(
         else:
             # The runner waits for any other operation in progress and uses an idempotent OperationId.
             request = detect_drift_request(d, sorted({i.region for i in observed.instances}))
-            result = runner.run(d.name, "DetectStackSetDrift", request, total=total)
+            try:
+                result = runner.run(d.name, "DetectStackSetDrift", request, total=total)
+            except (ClientError, ResponseParserError) as exc:
+                if not _unavailable(exc):
+                    raise
+                raise DriftUnavailable(d.name, exc) from exc
         after = observe_stack_set(cfn, d.name, d.call_as)
         instances = after.instances if after is not None else ()
         reports.append(
@@ -233,8 +287,9 @@ def detect_drift(
 def render_drift(env: str, reports: Sequence[StackSetDrift]) -> str:
     lines: list[str] = []
     for r in reports:
-        if not r.deployed:
-            lines.append(f"{r.stack_set} ({r.kind}): not deployed")
+        if r.problem:
+            state = "NOT DEPLOYED" if not r.deployed else "NO INSTANCES"
+            lines.append(f"{r.stack_set} ({r.kind}): {state}: {r.problem}")
             continue
         if not r.instances and not r.failed:
             lines.append(f"{r.stack_set} ({r.kind}): no instances")
@@ -264,13 +319,21 @@ def render_drift(env: str, reports: Sequence[StackSetDrift]) -> str:
             )
     drifted = sum(len(r.drifted) for r in reports)
     unchecked = sum(len(r.unchecked) + len(r.failed) for r in reports)
+    missing = [r for r in reports if r.problem]
     if any(i.error for r in reports for i in r.instances):
         lines.append(f"to check them: {UNREADABLE_HINT}")
     if drifted or unchecked:
         tail = f"{env}: DRIFT: {drifted} drifted instance(s)"
         if unchecked:
             tail += f", {unchecked} instance(s) whose drift could not be checked"
+        if missing:
+            tail += f", {len(missing)} stack set(s) not checked (listed above)"
         lines.append(tail)
+    elif missing:
+        lines.append(
+            f"{env}: NOT CHECKED: {len(missing)} of {len(reports)} stack set(s) missing or without "
+            "instances (listed above); this is not in sync"
+        )
     else:
         lines.append(f"{env}: in sync (0 drifted instances)")
     return "\n".join(lines)
