@@ -116,6 +116,18 @@ class Faults:
     ) -> Rule:
         return self._add(operation, match, times, body=result_body(operation, inner))
 
+    def answer(
+        self,
+        operation: str,
+        status: int,
+        body: bytes,
+        *,
+        match: dict[str, str] | None = None,
+        times: int | None = 1,
+    ) -> Rule:
+        """Any HTTP answer, e.g. an HTML error page with status 500 (not an AWS response)."""
+        return self._add(operation, match, times, status=status, body=body)
+
     def fail(
         self,
         operation: str,

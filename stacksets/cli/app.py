@@ -5,10 +5,13 @@ command (:data:`~stacksets.cli.commands.COMMANDS`), and end an exception the way
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import boto3
 from rich.console import Console
@@ -22,7 +25,8 @@ from ..progress import RichReporter
 from ..session import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from .commands import COMMANDS
 from .context import EXIT_BAD_INPUT, BadInput, Context
-from .failures import failure
+from .failures import DEBUG_VARIABLE, failure
+from .lastcall import CallTracker
 from .local import add_local_arguments, select_endpoint
 
 __all__ = ["build_parser", "main"]
@@ -84,7 +88,25 @@ def _select_environments(args: argparse.Namespace, config: Config) -> list[Envir
         raise BadInput("--outputs-file needs an {env} placeholder when several environments are selected")
     if args.timeout <= 0 or args.max_attempts < 1:
         raise BadInput("--timeout must be positive and --max-attempts at least 1")
+    if args.endpoint_url is not None:
+        problem = endpoint_problem(args.endpoint_url)
+        if problem:
+            raise BadInput(f"--endpoint-url {args.endpoint_url!r} {problem}")
     return envs
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an endpoint (botocore would raise a ValueError), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when not a number from 0 to 65535
+    except ValueError as exc:
+        return f"is not a URL ({exc}): write it as http://host:port"
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return "is not an http:// or https:// URL: write it as http://host:port (e.g. http://127.0.0.1:5000)"
+    if port == 0:
+        return "has port 0: write the port the endpoint listens on (1 to 65535)"
+    return None
 
 
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
@@ -105,6 +127,7 @@ def _run(
     hooks: tuple[Callable[[Any], None], ...],
     confirm_input: Callable[[str], str],
     template_limit: int,
+    tracker: CallTracker,
 ) -> int:
     config = load_config(args.config)
     envs = _select_environments(args, config)
@@ -117,7 +140,9 @@ def _run(
             session = local_session(envs[0].primary_region)
         if session is None:
             session = boto3.Session()
-        factory = ClientFactory(session, endpoint_url=endpoint, max_attempts=args.max_attempts, hooks=hooks)
+        factory = ClientFactory(
+            session, endpoint_url=endpoint, max_attempts=args.max_attempts, hooks=(*hooks, tracker.attach)
+        )
         target.prepare(factory, config, envs, err)
         ctx = Context(
             args=args,
@@ -161,6 +186,7 @@ def main(
     if isinstance(parsed, int):
         return parsed
     reporter = RichReporter(err, enabled=err_stream.isatty())
+    tracker = CallTracker()
     try:
         return _run(
             parsed,
@@ -172,12 +198,18 @@ def main(
             hooks=hooks,
             confirm_input=confirm_input,
             template_limit=template_limit,
+            tracker=tracker,
         )
     except BaseException as exc:
-        ended = failure(exc, parsed.command)
+        ended = failure(exc, parsed.command, tracker.last)
         if ended is None:
             raise
         reporter.close()
+        if isinstance(exc, BrokenPipeError) and stdout is None:
+            # Python's advice: point stdout at devnull so that its flush at exit does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            traceback.print_exception(exc, file=err_stream)
         code, lines = ended
         for line in lines:
             err.print(line, markup=False)
