@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from appstorage.config import Environment
 
+from ..errors import DeployError
 from ..outputs import UNREADABLE_HINT, StackOutputs, outputs_to_json
 from .context import Context
 
-__all__ = ["outputs_table", "print_json", "write_outputs"]
+__all__ = ["NoOutputs", "outputs_table", "print_json", "write_outputs"]
 
 
 def print_json(ctx: Context, data: Any) -> None:
@@ -35,14 +37,19 @@ def outputs_table(outputs: Sequence[StackOutputs], title: str) -> Table:
 
 def write_outputs(ctx: Context, env: Environment, outputs: Sequence[StackOutputs]) -> dict[str, Any]:
     """Write the outputs file (and, without ``--json``, print the table); warn about every
-    instance whose outputs could not be read. Returns the file's data."""
+    instance whose outputs could not be read. Returns the file's data. An empty result (no stack
+    instance: nothing deployed) is not written: the file keeps what it had, and ``outputs`` stops
+    with :class:`NoOutputs`."""
     data = outputs_to_json(ctx.config.project, env.name, outputs)
     path = ctx.outputs_file(env)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if not ctx.args.json:
+    empty = not outputs
+    if not ctx.args.json and not empty:
         ctx.out.print(outputs_table(outputs, f"{env.name} outputs"))
-        ctx.out.print(f"outputs written to {path}")
+    if not empty:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        if not ctx.args.json:
+            ctx.out.print(f"outputs written to {path}")
     unreadable = [o for o in outputs if o.error]
     for o in unreadable:
         ctx.err.print(
@@ -56,4 +63,19 @@ def write_outputs(ctx: Context, env: Environment, outputs: Sequence[StackOutputs
             f"{UNREADABLE_HINT}",
             markup=False,
         )
+    if empty:
+        _not_written(ctx, env, path)
     return data
+
+
+class NoOutputs(DeployError):
+    """``outputs`` found no stack instance: the outputs file was left as it was (exit 1)."""
+
+
+def _not_written(ctx: Context, env: Environment, path: Path) -> None:
+    """An empty result never replaces an outputs file: say so; ``outputs`` stops with exit 1."""
+    kept = f"{path} keeps the outputs written before" if path.exists() else f"{path} was not written"
+    message = f"{env.name}: nothing is deployed (no stack instance): {kept}"
+    if ctx.args.command == "outputs":
+        raise NoOutputs(message)
+    ctx.err.print(f"warning: {message}", markup=False)
