@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Config, ConfigError, load_config
+from .installed import installed_elsewhere
 from .render import YamlCache, default_cache_dir, to_json, yaml_from_json
 from .templates import build_environment
 
@@ -67,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    elsewhere = installed_elsewhere()
+    if elsewhere is not None:
+        print(
+            f"note: this build runs {Path(__file__).parent}, not the installed package that "
+            f"appstorage-deploy runs ({elsewhere}): use appstorage-build, or pip install -e .",
+            file=sys.stderr,
+        )
     try:
         config = load_config(args.config)
         envs = list(dict.fromkeys(args.env or config.environments))
