@@ -41,13 +41,21 @@ CONCURRENCY_MODES = ("STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE")
 PERMISSION_MODELS = ("SELF_MANAGED", "SERVICE_MANAGED")
 ACCOUNT_FILTER_TYPES = ("NONE", "INTERSECTION", "DIFFERENCE")
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
-#: The ranges CloudFormation accepts for the numbers of the OperationPreferences.
+#: The API's largest integer: the counts of the OperationPreferences have no other maximum.
+MAX_API_INTEGER = 2**31 - 1
+#: The ranges CloudFormation accepts for the numbers of the OperationPreferences
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html).
 PREFERENCE_RANGES = {
-    "failure_tolerance_count": (0, 10_000),
+    "failure_tolerance_count": (0, MAX_API_INTEGER),
     "failure_tolerance_percentage": (0, 100),
-    "max_concurrent_count": (1, 10_000),
+    "max_concurrent_count": (1, MAX_API_INTEGER),
     "max_concurrent_percentage": (1, 100),
 }
+#: CreateStackInstances takes at most 50 organizational units
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStackInstances.html); a
+#: stack set holds at most 100,000 stack instances, one per account here
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
+MAX_ORGANIZATIONAL_UNITS, MAX_ACCOUNTS = 50, 100_000
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,13 @@ class Deployment:
             problems.add(f"accounts[{i}]", v.check_account_id(account))
         for i, unit in enumerate(self.organizational_units):
             problems.add(f"organizational_units[{i}]", v.check_organizational_unit(unit))
+        for name, limit, fix in (
+            ("accounts", MAX_ACCOUNTS, "split the accounts over several environments"),
+            ("organizational_units", MAX_ORGANIZATIONAL_UNITS, "target a parent OU that contains them"),
+        ):
+            count = len(getattr(self, name))
+            if count > limit:
+                problems.add(name, (f"{count:,} {name.replace('_', ' ')}; AWS allows {limit:,}", fix))
         problems.add("account_filter_type", v.check_choice(self.account_filter_type, ACCOUNT_FILTER_TYPES))
         problems.add("call_as", v.check_choice(self.call_as, CALL_AS))
         if self.administration_role_arn is not None:

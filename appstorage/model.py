@@ -25,7 +25,16 @@ from .deployment import (
 from .errors import ConfigError, FieldError, Problems
 from .frozen import FrozenMap
 from .inputs import ParameterValue, TemplateKind, parameter_problems
-from .naming import Purpose, bucket_name_for_region, table_name
+from .naming import (
+    MODULE,
+    Purpose,
+    bucket_name_for_region,
+    export_name,
+    output_name,
+    stack_set_name,
+    table_name,
+)
+from .schema import KEY_ATTRIBUTES
 
 __all__ = [
     "IMAGE_TIERS",
@@ -53,6 +62,13 @@ PITR_DAYS = (1, 35)
 MAX_LIFECYCLE_DAYS = 36_500
 #: Noncurrent image versions expire after the last tier (GLACIER_IR bills 90 days at least).
 NONCURRENT_EXPIRATION_DAYS = (IMAGE_TIERS[-1][1] + 1, MAX_LIFECYCLE_DAYS)
+#: The tags every resource and both stack sets get (:func:`appstorage.tags.standard_tags`).
+STANDARD_TAG_KEYS = ("project", "environment", "module", "managed-by")
+#: The longest output of a template (export names are ``{project}-{env}-{output}``) and the
+#: longest alarm of one (``{prefix}-{env}-app-storage-{what}-{region}``); tests/test_config_aws.py
+#: checks both against the templates.
+LONGEST_OUTPUT = output_name(Purpose.FRONTEND_BACKUP, "RegionalDomainName")
+LONGEST_ALARM = "frontend-replication-latency"
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ class TableSettings:
             "pitr_recovery_period_days", v.check_whole_number(self.pitr_recovery_period_days, *PITR_DAYS)
         )
         if self.ttl_attribute is not None:
-            problems.add("ttl_attribute", v.check_attribute_name(self.ttl_attribute))
+            problems.add("ttl_attribute", v.check_ttl_attribute(self.ttl_attribute, KEY_ATTRIBUTES))
         for name in ("max_read_request_units", "max_write_request_units"):
             if getattr(self, name) is not None:
                 problems.add(name, v.check_request_units(getattr(self, name)))
@@ -157,8 +173,7 @@ class Environment:
                 )
         for i, origin in enumerate(self.cors_allowed_origins):
             problems.add(f"cors_allowed_origins[{i}]", v.check_cors_origin(origin))
-        for key, value in self.tags.items():
-            problems.add(f"tags.{key}", v.check_tag(key, value))
+        problems.extend(tag_problems(self.tags))
         base = parameter_problems(
             self.parameters, regions.get("primary"), regions.get("replica"), self.replication
         )
@@ -170,9 +185,61 @@ class Environment:
         problems.raise_for(self)
 
 
-def name_problems(prefix: str, env: Environment) -> list[FieldError]:
+def tag_problems(tags: Mapping[str, str]) -> list[FieldError]:
+    """The configured tags (fields ``tags.<key>``): each a valid stack set tag (they go on the stack
+    sets and every resource), none a standard tag in any case (IAM compares keys without case:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#case-sensitivity)."""
+    problems = Problems()
+    for key, value in tags.items():
+        if not problems.add(f"tags.{key}", v.check_stack_set_tag(key, value)) and (
+            str(key).lower() in STANDARD_TAG_KEYS
+        ):
+            problems.add(
+                f"tags.{key}",
+                (
+                    f"{v.shown(key)} is a standard tag ({', '.join(STANDARD_TAG_KEYS)}) every resource "
+                    "already gets",
+                    "remove it, or give it another name",
+                ),
+            )
+    return problems.errors
+
+
+def merged_tag_problems(config_tags: Mapping[str, str], env: Environment) -> list[FieldError]:
+    """The tags of ``env``'s resources (the configuration's, the environment's and the standard
+    ones; fields relative to the environment): at most 50 (CreateStackSet's Tags, and most
+    resources), and no two keys that differ only in case (the IAM role refuses them)."""
+    problems = Problems()
+    keys = {**config_tags, **env.tags}.keys() | set(STANDARD_TAG_KEYS)
+    if len(keys) > v.MAX_TAGS:
+        problems.add(
+            "tags",
+            (
+                f"the resources would get {len(keys)} tags (the 4 standard ones included); AWS allows "
+                f"{v.MAX_TAGS}",
+                f"remove {len(keys) - v.MAX_TAGS} tag(s) here or in the top-level 'tags'",
+            ),
+        )
+    folded: dict[str, list[str]] = {}
+    for key in sorted(str(k) for k in keys):
+        folded.setdefault(key.lower(), []).append(key)
+    for same in folded.values():
+        if len(same) > 1 and any(k not in STANDARD_TAG_KEYS for k in same):
+            problems.add(
+                "tags",
+                (
+                    f"the tags {', '.join(same)} differ only in case; IAM treats them as one key and "
+                    "refuses the role's tags",
+                    "spell the key the same way in the top-level and the environment's 'tags'",
+                ),
+            )
+    return problems.errors
+
+
+def name_problems(project: str, prefix: str, env: Environment) -> list[FieldError]:
     """Whether every physical name of ``env`` fits its service's rules with ``prefix`` (fields are
-    relative to the environment): the longest bucket name in any account, and the table name."""
+    relative to the environment): the longest bucket name in any account, the table, the stack
+    sets, the longest alarm and (with ``project``) the longest export name."""
     problems = Problems()
     for purpose in Purpose:
         region = env.replica_region if purpose.is_backup else env.primary_region
@@ -186,8 +253,28 @@ def name_problems(prefix: str, env: Environment) -> list[FieldError]:
                 ),
             )
             break
-    if len(table_name(prefix, env.name)) > 255:
-        problems.add("", ("the table name would exceed 255 characters", "set a shorter 'name_prefix'"))
+    regions = (env.primary_region, env.replica_region)
+    longest_region = max(regions, key=len)
+    for problem in (
+        v.check_table_name(table_name(prefix, env.name)),
+        *(v.check_stack_set_name(stack_set_name(prefix, env.name, kind)) for kind in ("primary", "replica")),
+        v.check_alarm_name(f"{prefix}-{env.name}-{MODULE}-{LONGEST_ALARM}-{longest_region}"),
+    ):
+        if problem:
+            problems.add("", problem)
+    if problem := v.check_export_name(export_name(project, env.name, LONGEST_OUTPUT)):
+        problems.add(
+            "", (problem[0], "use a shorter project name (export names are {project}-{env}-{output})")
+        )
+    overrides = (
+        (f"deployment.overrides[{i}].parameters", o.parameters)
+        for i, o in enumerate(env.deployment.overrides)
+    )
+    for where, parameters in (("parameters", env.parameters), *overrides):
+        for key, value in parameters.items():
+            problem = next(filter(None, (v.check_ssm_arn_length(value.value, r) for r in regions)), None)
+            if value.ssm and problem:
+                problems.add(f"{where}.{key}", problem)
     return problems.errors
 
 
@@ -208,19 +295,19 @@ class Config:
         valid_prefix = not problems.add("project", v.check_name(self.project, "project"))
         if self.name_prefix is not None:
             valid_prefix = not problems.add("name_prefix", v.check_name(self.name_prefix, "name_prefix"))
-        for key, value in self.tags.items():
-            problems.add(f"tags.{key}", v.check_tag(key, value))
+        problems.extend(tag_problems(self.tags))
         for key, env in self.environments.items():
             if key != env.name:
                 problems.add(
                     f"environments.{key}",
                     (
-                        f"the key {key!r} is not the environment's name {env.name!r}",
+                        f"the key {v.shown(key)} is not the environment's name {v.shown(env.name)}",
                         "use its name as the key",
                     ),
                 )
             if valid_prefix:
-                problems.extend(name_problems(self.prefix, env), f"environments.{key}")
+                problems.extend(name_problems(self.project, self.prefix, env), f"environments.{key}")
+            problems.extend(merged_tag_problems(self.tags, env), f"environments.{key}")
         problems.raise_for(self)
 
     @property
@@ -238,7 +325,7 @@ class Config:
                 [
                     FieldError(
                         f"environments.{name}",
-                        f"there is no environment {name!r}",
+                        f"there is no environment {v.shown(name)}",
                         f"use one of: {', '.join(self.environments)}",
                     )
                 ],

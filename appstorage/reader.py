@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from . import validators as v
 from .errors import FieldError, PropsError
 from .inputs import ParameterValue
+from .validators import shown
 
 __all__ = ["Reader", "describe", "kind_of"]
 
@@ -131,9 +132,9 @@ class Reader:
                     if isinstance(item, int)
                     else "write a string"
                 )
-                self.error(where, f"expected a string, got {kind_of(item)} {item!r}", fix)
+                self.error(where, f"expected a string, got {kind_of(item)} {shown(item)}", fix)
             elif item in out:
-                self.error(where, f"{item!r} is listed twice", "remove the duplicate")
+                self.error(where, f"{shown(item)} is listed twice", "remove the duplicate")
             else:
                 out.append(item)
         return tuple(out)

@@ -5,28 +5,88 @@ configuration loader turns into an error naming the file and the field, and that
 built in code raises at construction (:class:`appstorage.errors.PropsError`): the same words on
 both paths. This module owns each pattern; template parameters derive theirs from it
 (:func:`cloudformation_pattern`). It imports only the standard library.
+
+The rules AWS documents for names, tags and limits live in :mod:`appstorage.awsnames` (each
+citing its source) and are re-exported here; where we refuse more than AWS does, the fix says why
+(dots in our own bucket names, ``*`` as a CORS origin). A value quoted in a message is shown with
+:func:`shown`, bounded whatever it is (a huge number, a deep list).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
 import re
-from pathlib import Path
+
+from .awsnames import (
+    BUCKET_RE,
+    EXPORT_NAME_RE,
+    IAM_ROLE_ARN_RE,
+    IAM_ROLE_NAME_RE,
+    MAX_ALARM_NAME,
+    MAX_TAG_KEY,
+    MAX_TAG_VALUE,
+    MAX_TAGS,
+    MAX_TTL_ATTRIBUTE,
+    OWN_BUCKET_RE,
+    SSM_MAX_ARN,
+    SSM_MAX_DEPTH,
+    SSM_MAX_NAME,
+    SSM_NAME_RE,
+    STACK_SET_NAME_RE,
+    TABLE_NAME_RE,
+    TAG_SYMBOLS,
+    Problem,
+    check_access_logs_bucket,
+    check_alarm_name,
+    check_attribute_name,
+    check_bucket_name,
+    check_cors_origin,
+    check_export_name,
+    check_iam_role_arn,
+    check_iam_role_name,
+    check_s3_bucket_name,
+    check_ssm_arn_length,
+    check_ssm_path,
+    check_stack_set_name,
+    check_stack_set_tag,
+    check_table_name,
+    check_tag,
+    check_ttl_attribute,
+    known_regions,
+    partition_of,
+    shown,
+)
 
 __all__ = [
     "ARCHIVE_STORAGE_CLASSES",
+    "BUCKET_RE",
+    "EXPORT_NAME_RE",
+    "IAM_ROLE_ARN_RE",
+    "IAM_ROLE_NAME_RE",
+    "MAX_ALARM_NAME",
+    "MAX_TAGS",
+    "MAX_TAG_KEY",
+    "MAX_TAG_VALUE",
+    "MAX_TTL_ATTRIBUTE",
+    "OWN_BUCKET_RE",
     "SERVABLE_STORAGE_CLASSES",
+    "SSM_MAX_ARN",
+    "SSM_MAX_DEPTH",
+    "SSM_MAX_NAME",
+    "SSM_NAME_RE",
+    "STACK_SET_NAME_RE",
+    "TABLE_NAME_RE",
+    "TAG_SYMBOLS",
     "Problem",
     "check_access_logs_bucket",
     "check_account_id",
+    "check_alarm_name",
     "check_attribute_name",
     "check_bucket_name",
     "check_choice",
     "check_cloudfront_distribution_arn",
     "check_cors_method",
     "check_cors_origin",
+    "check_export_name",
     "check_iam_role_arn",
     "check_iam_role_name",
     "check_kms_key_arn",
@@ -35,19 +95,24 @@ __all__ = [
     "check_organizational_unit",
     "check_region",
     "check_request_units",
+    "check_s3_bucket_name",
     "check_servable_storage_class",
     "check_sns_topic_arn",
+    "check_ssm_arn_length",
     "check_ssm_path",
+    "check_stack_set_name",
+    "check_stack_set_tag",
     "check_table_name",
     "check_tag",
+    "check_ttl_attribute",
     "check_vpc_endpoint_id",
     "check_whole_number",
     "cloudformation_pattern",
     "known_regions",
     "partition_of",
+    "shown",
 ]
 
-Problem = tuple[str, str] | None
 
 NAME_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -60,17 +125,11 @@ SNS_TOPIC_ARN_RE = re.compile(
     r"(?P<name>[A-Za-z0-9_-]{1,256}(\.fifo)?)$"
 )
 CLOUDFRONT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$")
-IAM_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-IAM_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 VPCE_RE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
-SSM_PATH_RE = re.compile(r"^/[a-zA-Z0-9_.\-/]+$")
+#: Organizations: ``ou-`` ids and root ids, as CreateStackInstances' OrganizationalUnitIds take them
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeploymentTargets.html).
 OU_RE = re.compile(r"^(?:ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
-#: S3 allows dots in general purpose bucket names; we do not (they break virtual-hosted TLS).
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-TABLE_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
 LOGICAL_ID_RE = re.compile(r"^[A-Za-z0-9]{1,255}$")
-ORIGIN_RE = re.compile(r"^https?://(?:\*\.)?[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?$")
-
 #: S3 storage classes whose objects GetObject returns at once, so CloudFront can serve them.
 SERVABLE_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR")
 #: Storage classes whose objects must be restored (RestoreObject, minutes to hours) before any
@@ -112,36 +171,10 @@ def cloudformation_pattern(regex: re.Pattern[str]) -> str:
     return "".join(out)
 
 
-@functools.cache
-def _partitions() -> tuple[tuple[str, frozenset[str]], ...]:
-    """Partitions and their regions, read from botocore's data without importing botocore."""
-    spec = importlib.util.find_spec("botocore")
-    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - core dependency
-        raise RuntimeError("botocore is not installed; reinstall appstorage")
-    data_file = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
-    data = json.loads(data_file.read_text(encoding="utf-8"))
-    return tuple(
-        (p["id"], frozenset(r for r in p["regions"] if not r.endswith("-global"))) for p in data["partitions"]
-    )
-
-
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows, in every partition."""
-    return frozenset().union(*(regions for _, regions in _partitions()))
-
-
-def partition_of(region: str) -> str:
-    """The partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...) a known region belongs to."""
-    for partition, regions in _partitions():
-        if region in regions:
-            return partition
-    raise ValueError(f"unknown region {region!r}")
-
-
 def check_name(value: str, what: str) -> Problem:
     if not NAME_RE.fullmatch(value):
         return (
-            f"{what} {value!r} is not a valid name",
+            f"{what} {shown(value)} is not a valid name",
             "use lowercase letters, digits and single hyphens, starting with a letter "
             "and not ending with a hyphen (e.g. 'tattoo-directory')",
         )
@@ -154,7 +187,7 @@ def check_region(value: str) -> Problem:
     near = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
     hint = f" (known regions with that prefix: {', '.join(near)})" if near else ""
     return (
-        f"{value!r} is not an AWS region{hint}",
+        f"{shown(value)} is not an AWS region{hint}",
         "use a region code such as 'us-east-1'; if the region is new, upgrade botocore",
     )
 
@@ -162,7 +195,7 @@ def check_region(value: str) -> Problem:
 def check_account_id(value: str) -> Problem:
     if not ACCOUNT_RE.fullmatch(value):
         return (
-            f"account id {value!r} is not 12 digits",
+            f"account id {shown(value)} is not 12 digits",
             "write the account id as a quoted string of exactly 12 digits, "
             'e.g. "111111111111" (quote it so YAML keeps leading zeros)',
         )
@@ -172,7 +205,7 @@ def check_account_id(value: str) -> Problem:
 def check_organizational_unit(value: str) -> Problem:
     if not OU_RE.fullmatch(value):
         return (
-            f"{value!r} is not an organizational unit or root id",
+            f"{shown(value)} is not an organizational unit or root id",
             "use an id such as 'ou-ab12-cd34ef56' or a root id such as 'r-ab12'",
         )
     return None
@@ -183,7 +216,7 @@ def check_kms_key_arn(value: str, region: str | None) -> Problem:
     match = KMS_KEY_ARN_RE.fullmatch(value)
     if not match:
         return (
-            f"{value!r} is not a KMS key ARN",
+            f"{shown(value)} is not a KMS key ARN",
             "use 'arn:aws:kms:<region>:<account>:key/<key-id>' (a key ARN, not an alias), "
             "or 'ssm:/path' to resolve it per account and region",
         )
@@ -200,7 +233,7 @@ def check_sns_topic_arn(value: str, region: str | None) -> Problem:
     match = SNS_TOPIC_ARN_RE.fullmatch(value)
     if not match:
         return (
-            f"{value!r} is not an SNS topic ARN",
+            f"{shown(value)} is not an SNS topic ARN",
             "use 'arn:aws:sns:<region>:<account>:<topic>' (the monitoring module's alarm topic), "
             "or 'ssm:/path' to resolve it per account and region",
         )
@@ -224,7 +257,7 @@ def check_servable_storage_class(value: str) -> Problem:
             "still serves in milliseconds)",
         )
     return (
-        f"{value!r} is not a storage class for served objects",
+        f"{shown(value)} is not a storage class for served objects",
         f"use one of: {', '.join(SERVABLE_STORAGE_CLASSES)}",
     )
 
@@ -240,44 +273,10 @@ def check_request_units(value: int) -> Problem:
     return None
 
 
-def check_bucket_name(value: str) -> Problem:
-    """S3 general purpose bucket naming rules (we also refuse dots: they break TLS)."""
-    if not 3 <= len(value) <= 63:
-        return (
-            f"bucket name {value!r} is {len(value)} characters; S3 allows 3 to 63",
-            "shorten the project or environment name, or set a shorter 'name_prefix'",
-        )
-    if not BUCKET_RE.fullmatch(value):
-        return (
-            f"bucket name {value!r} breaks S3 naming rules",
-            "use lowercase letters, digits and hyphens, starting and ending with a letter "
-            "or digit (no dots: they break virtual-hosted TLS)",
-        )
-    if value.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or value.endswith(
-        ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
-    ):
-        return (
-            f"bucket name {value!r} uses a prefix or suffix reserved by S3",
-            "choose a name that does not start with 'xn--'/'sthree-' or end with '-s3alias'",
-        )
-    return None
-
-
-def check_access_logs_bucket(value: str) -> Problem:
-    problem = check_bucket_name(value)
-    if problem is None:
-        return None
-    return (
-        problem[0],
-        "give the name of the log-storage module's access-log bucket, "
-        "or 'ssm:/path' to resolve it per account and region",
-    )
-
-
 def check_cloudfront_distribution_arn(value: str) -> Problem:
     if not CLOUDFRONT_ARN_RE.fullmatch(value):
         return (
-            f"{value!r} is not a CloudFront distribution ARN",
+            f"{shown(value)} is not a CloudFront distribution ARN",
             "use 'arn:aws:cloudfront::<account>:distribution/<ID>' or 'ssm:/path'",
         )
     return None
@@ -286,51 +285,8 @@ def check_cloudfront_distribution_arn(value: str) -> Problem:
 def check_vpc_endpoint_id(value: str) -> Problem:
     if not VPCE_RE.fullmatch(value):
         return (
-            f"{value!r} is not a VPC endpoint id",
+            f"{shown(value)} is not a VPC endpoint id",
             "use an id such as 'vpce-0123456789abcdef0' or 'ssm:/path'",
-        )
-    return None
-
-
-def check_iam_role_arn(value: str) -> Problem:
-    if not IAM_ROLE_ARN_RE.fullmatch(value):
-        return (
-            f"{value!r} is not an IAM role ARN",
-            "use 'arn:aws:iam::<account>:role/<name>'",
-        )
-    return None
-
-
-def check_iam_role_name(value: str) -> Problem:
-    if not IAM_ROLE_NAME_RE.fullmatch(value):
-        return (
-            f"{value!r} is not an IAM role name",
-            "use 1 to 64 characters from letters, digits and '+=,.@_-'",
-        )
-    return None
-
-
-def check_ssm_path(value: str) -> Problem:
-    if not SSM_PATH_RE.fullmatch(value) or "//" in value or len(value) > 2048:
-        return (
-            f"'ssm:{value}' is not a valid SSM parameter path",
-            "write 'ssm:/a/b/c' with letters, digits and '_.-/' only",
-        )
-    return None
-
-
-def check_cors_origin(value: str) -> Problem:
-    if not value:
-        return ("a CORS origin is empty", "remove the empty entry or write 'https://host'")
-    if value == "*":
-        return (
-            "'*' would let any web site read and upload objects",
-            "list the exact origins, e.g. 'https://tattoo.example.com'",
-        )
-    if not ORIGIN_RE.fullmatch(value):
-        return (
-            f"CORS origin {value!r} is not 'scheme://host[:port]'",
-            "write it without a path or trailing slash, e.g. 'https://tattoo.example.com'",
         )
     return None
 
@@ -339,40 +295,15 @@ def check_whole_number(value: object, lo: int, hi: int) -> Problem:
     """A whole number (not a boolean) from ``lo`` to ``hi``."""
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         return (
-            f"{value!r} is not a whole number from {lo} to {hi}",
+            f"{shown(value)} is not a whole number from {lo} to {hi}",
             f"write a whole number from {lo} to {hi}",
         )
     return None
 
 
 def check_choice(value: object, choices: tuple[str, ...]) -> Problem:
-    if value not in choices:
-        return (f"{value!r} is not allowed", f"use one of: {', '.join(choices)}")
-    return None
-
-
-def check_tag(key: object, value: object) -> Problem:
-    """A resource tag: a key of 1 to 128 characters not starting with ``aws:``, a value of 0 to 256."""
-    if not isinstance(key, str) or not isinstance(value, str) or not 1 <= len(key) <= 128 or len(value) > 256:
-        return ("tag keys and values must be strings (1-128 / 0-256 chars)", "quote the value")
-    if key.lower().startswith("aws:"):
-        return ("tag keys starting with 'aws:' are reserved", "rename the tag")
-    return None
-
-
-def check_attribute_name(value: object) -> Problem:
-    """A DynamoDB attribute name (e.g. the TTL attribute)."""
-    if not isinstance(value, str) or not 1 <= len(value) <= 255:
-        return (f"{value!r} is not an attribute name", "write a name of 1 to 255 characters")
-    return None
-
-
-def check_table_name(value: str) -> Problem:
-    if not TABLE_NAME_RE.fullmatch(value):
-        return (
-            f"table name {value!r} is not a DynamoDB table name",
-            "use 3 to 255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
-        )
+    if not isinstance(value, str) or value not in choices:
+        return (f"{shown(value)} is not allowed", f"use one of: {', '.join(choices)}")
     return None
 
 
@@ -380,7 +311,7 @@ def check_logical_id(value: str) -> Problem:
     """A CloudFormation logical id (resources, parameters, conditions)."""
     if not LOGICAL_ID_RE.fullmatch(value):
         return (
-            f"logical id {value!r} is not alphanumeric",
+            f"logical id {shown(value)} is not alphanumeric",
             "use letters and digits only (at most 255), e.g. 'ImagesBucket'",
         )
     return None
@@ -388,5 +319,5 @@ def check_logical_id(value: str) -> Problem:
 
 def check_cors_method(value: str) -> Problem:
     if value not in CORS_METHODS:
-        return (f"{value!r} is not a CORS method", f"use one of: {', '.join(CORS_METHODS)}")
+        return (f"{shown(value)} is not a CORS method", f"use one of: {', '.join(CORS_METHODS)}")
     return None

@@ -229,7 +229,9 @@ PATTERN_CASES = [
     ("KmsKeyArn", v.KMS_KEY_ARN_RE,
      ["arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd", "arn:aws-cn:kms:cn-north-1:111111111111:key/ab-12"],
      ["alias/foo", "arn:aws:kms:us-east-1:1:key/x", "arn:aws:kms:us-east-1:111111111111:alias/x"]),
-    ("AccessLogsBucketName", v.BUCKET_RE, ["my-logs", "a1b"], ["my.logs", "My-Logs", "-logs", "ab"]),
+    # S3's own rule: another module's bucket may have dots (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)
+    ("AccessLogsBucketName", v.BUCKET_RE, ["my-logs", "a1b", "my.logs", "logs.example.com"],
+     ["My-Logs", "-logs", "ab", "my..logs", "192.168.1.10", "logs.", "xn--logs", "logs--ol-s3", "logs.mrap"]),
     ("CloudFrontDistributionArn", v.CLOUDFRONT_ARN_RE,
      ["arn:aws:cloudfront::111111111111:distribution/E2ABC"], ["arn:aws:cloudfront::1:distribution/E2", ""]),
     ("S3VpcEndpointId", v.VPCE_RE, ["vpce-0123456789abcdef0"], ["vpce-XYZ", "vpc-0123456789abcdef0"]),
