@@ -18,8 +18,9 @@ from .errors import ConfigError, FieldError
 from .inputs import PARAMETER_NAMES, ParameterValue
 from .model import Config, Environment, ImagesSettings, MonitoringSettings, TableSettings
 from .reader import Reader, kind_of
+from .validators import shown
 
-__all__ = ["bundled_example_path", "load_config", "parse_config"]
+__all__ = ["bundled_example_path", "load_config", "parse_config", "parse_yaml"]
 
 #: The environment's flags (booleans).
 _FLAGS = ("replication", "deletion_protection", "website")
@@ -115,6 +116,8 @@ def _environment(r: Reader, name: str, raw: Any) -> Environment | None:
 def parse_config(data: Any, source: str = "<memory>") -> Config:
     """Validate already-parsed YAML data. Raises :class:`ConfigError` listing every problem."""
     r = Reader()
+    if isinstance(data, dict):  # x-... keys hold what anchors share (docker compose's extension fields)
+        data = {k: val for k, val in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     d = r.mapping(
         data, ("project", "name_prefix", "tags", "environments"), required=("project", "environments")
     )
@@ -143,23 +146,126 @@ def parse_config(data: Any, source: str = "<memory>") -> Config:
     return config
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of silently keeping the last one."""
+#: A configuration is a few kilobytes: a larger file is refused before it is parsed.
+MAX_FILE_BYTES = 1 << 20
+#: How deeply a file may nest, how many values it may hold once its aliases and merge keys are
+#: expanded (an alias "bomb" expands exponentially), how long one value may be, and how many digits
+#: a number may have: a file past these is refused with the line, never parsed further.
+MAX_DEPTH, MAX_VALUES, MAX_SCALAR, MAX_DIGITS = 64, 100_000, 10_000, 64
+_MERGE = "tag:yaml.org,2002:merge"
+_INT = "tag:yaml.org,2002:int"
 
 
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML's safe loader: anchors, aliases and merge keys (``<<: *defaults``, the keys the
+    mapping itself writes win) work; what the loader refuses is checked on the composed nodes
+    first (:func:`_node_problems`)."""
+
+
+class _Refused(Exception):
+    def __init__(self, node: yaml.Node, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.mark, self.problem, self.fix = node.start_mark, problem, fix
+
+
+def _check_keys(loader: _ConfigLoader, node: yaml.MappingNode) -> None:
+    """Keys are plain values and none is written twice (a merge key's keys may be overridden)."""
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        if key_node.tag == _MERGE:
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _Refused(key_node, "a key is a list or a mapping", "write a plain name before the ':'")
+        key = loader.construct_object(key_node)
         if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise _Refused(key_node, f"duplicate key {shown(key)}", "keep one of the two entries")
         seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _node_problems(loader: _ConfigLoader, root: yaml.Node) -> None:
+    """Raise :class:`_Refused` for a node graph the loader will not construct: nested deeper than
+    :data:`MAX_DEPTH`, holding more than :data:`MAX_VALUES` values once expanded, a value longer than
+    :data:`MAX_SCALAR`, a number of more than :data:`MAX_DIGITS` digits, an alias inside the node
+    it names (a recursive structure), a key that is not a plain value or is written twice."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise _Refused(
+                node, "an alias names a node that contains it (a recursive structure)", "remove the alias"
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused(
+                node, f"nested more than {MAX_DEPTH} levels deep", "a configuration nests five levels"
+            )
+        open_nodes.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_SCALAR:
+                raise _Refused(node, f"a value of {len(node.value):,} characters", "shorten it")
+            if node.tag == _INT and len(node.value) > MAX_DIGITS:
+                raise _Refused(node, f"a number of {len(node.value)} digits", "write a smaller number")
+            total = 1
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item, depth + 1) for item in node.value)
+        else:
+            assert isinstance(node, yaml.MappingNode)  # the composer makes only these three kinds
+            _check_keys(loader, node)
+            total = 1 + sum(size(k, depth + 1) + size(val, depth + 1) for k, val in node.value)
+        if total > MAX_VALUES:
+            raise _Refused(
+                node,
+                f"holds more than {MAX_VALUES:,} values once its aliases are expanded",
+                "share fewer values through aliases (a configuration holds a few hundred)",
+            )
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "<file>"
+
+
+def parse_yaml(raw: bytes, source: str = "<memory>") -> Any:
+    """The YAML document in ``raw`` (UTF-8, or UTF-16 with a byte order mark) as plain data, or a
+    :class:`ConfigError` naming the line: whatever the bytes, nothing else is raised."""
+    loader: _ConfigLoader | None = None
+    try:
+        loader = _ConfigLoader(raw)  # decodes the bytes: a ReaderError for what is not text
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _node_problems(loader, node)
+        return loader.construct_document(node)
+    except _Refused as refused:
+        raise ConfigError(source, [FieldError(_where(refused.mark), refused.problem, refused.fix)]) from None
+    except yaml.reader.ReaderError as exc:
+        # PyYAML gives the offending byte, or the code of the offending character, as a number
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        if exc.encoding != "unicode":
+            problem = f"is not {exc.encoding.upper()} text (byte 0x{code:02x} at offset {exc.position})"
+            fix = "save the file as UTF-8"
+        else:
+            problem = f"has the control character U+{code:04X} at offset {exc.position}"
+            fix = "remove it (YAML takes printable characters, tabs and line breaks)"
+        raise ConfigError(source, [FieldError("<file>", problem, fix)]) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # PyYAML raises ValueError and friends for scalars it resolved but cannot build (a date
+        # 2024-13-45, an !!int that is not a number), RecursionError for very deep nesting.
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or (
+            "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        )
+        problem = f"is not valid YAML ({' '.join(str(reason).split())[:200]})"
+        raise ConfigError(source, [FieldError(_where(mark), problem, "fix the YAML syntax")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def bundled_example_path() -> Path:
@@ -172,7 +278,8 @@ def load_config(path: str | Path | None = None) -> Config:
     file = Path(path) if path is not None else bundled_example_path()
     source = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(
             source,
@@ -182,13 +289,9 @@ def load_config(path: str | Path | None = None) -> Config:
                 )
             ],
         ) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
+    if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(
             source,
-            [FieldError(where, f"is not valid YAML ({getattr(exc, 'problem', exc)})", "fix the YAML syntax")],
-        ) from None
-    return parse_config(data, source)
+            [FieldError("<file>", f"is larger than {MAX_FILE_BYTES:,} bytes", "pass the configuration file")],
+        )
+    return parse_config(parse_yaml(raw, source), source)
