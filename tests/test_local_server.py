@@ -107,12 +107,12 @@ def test_start_status_deploy_twice_status_outputs_stop(running: EmulatorState, t
     assert "seeded from the bundled example: dev, staging, prod (6 KMS keys," in out
 
     outputs = tmp_path / "{env}.json"
-    code, out, err = local("deploy", "--local", "--env", "dev", "--outputs-file", str(outputs))
+    code, out, err = local("deploy", "--local", "--yes", "--env", "dev", "--outputs-file", str(outputs))
     assert code == 0, err
     assert err.splitlines()[0] == (
         f"local emulator at {running.endpoint} (pid {running.pid}, from 'appstorage-deploy local start')"
     )
-    code, out, err = local("deploy", "--local", "--env", "dev", "--outputs-file", str(outputs))
+    code, out, err = local("deploy", "--local", "--yes", "--env", "dev", "--outputs-file", str(outputs))
     assert code == 0, err
     assert "dev: no changes" in out and "Plan: 0 to create, 0 to update, 2 unchanged." in out
 
