@@ -1,26 +1,50 @@
 """The plan for people (:func:`render_plan`, plain deterministic text) and for programs
-(:func:`plan_to_json`, ``plan --json``). Pure: no boto3."""
+(:func:`plan_to_json`, ``plan --json``). Pure: no boto3.
+
+A stack set is labelled with the region its instances deploy to (:func:`instance_region`; both
+stack sets live in the administration region). A value of an SSM-typed template parameter is the
+path CloudFormation resolves in each account and region, shown as ``ssm:/path``
+(:func:`shown_value`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .model import ObservedInstance, ResourceChange, StackSetPlan
+from appstorage.inputs import SSM_PARAMETER_TYPE
+
+from .model import DesiredStackSet, ObservedInstance, ResourceChange, StackSetPlan
 from .plan import all_data_loss, needs_stack_set_update
 
-__all__ = ["plan_to_json", "render_plan"]
+__all__ = ["instance_region", "plan_to_json", "render_plan", "shown_value"]
 
 
-def _instance_label(account: str, region: str, overrides: Mapping[str, str]) -> str:
+def instance_region(desired: DesiredStackSet) -> str:
+    """The region the stack set's instances deploy to (its stack set lives in ``desired.region``)."""
+    env = desired.environment
+    return env.replica_region if desired.kind == "replica" else env.primary_region
+
+
+def shown_value(desired: DesiredStackSet, key: str, value: str) -> str:
+    """``value`` of template parameter ``key`` as written in the configuration: ``ssm:/path`` for
+    an SSM-typed parameter (the value is the path, resolved per account and region)."""
+    declared = desired.template.get("Parameters", {}).get(key, {})
+    return (
+        f"ssm:{value}" if isinstance(declared, dict) and declared.get("Type") == SSM_PARAMETER_TYPE else value
+    )
+
+
+def _instance_label(desired: DesiredStackSet, account: str, region: str, overrides: Mapping[str, str]) -> str:
     label = f"{account} {region}"
     if overrides:
-        label += " overrides: " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        label += " overrides: " + ", ".join(
+            f"{k}={shown_value(desired, k, v)}" for k, v in sorted(overrides.items())
+        )
     return label
 
 
-def _observed_label(instance: ObservedInstance) -> str:
-    label = _instance_label(instance.account, instance.region, instance.overrides)
+def _observed_label(desired: DesiredStackSet, instance: ObservedInstance) -> str:
+    label = _instance_label(desired, instance.account, instance.region, instance.overrides)
     status = instance.status + (f"/{instance.detailed_status}" if instance.detailed_status else "")
     label += f" [{status}]"
     if instance.reason:
@@ -28,13 +52,13 @@ def _observed_label(instance: ObservedInstance) -> str:
     return label
 
 
-def _value(value: str | None) -> str:
-    return "(none)" if value is None else repr(value)
+def _value(desired: DesiredStackSet, key: str, value: str | None) -> str:
+    return "(none)" if value is None else repr(shown_value(desired, key, value))
 
 
 def _render_one(plan: StackSetPlan) -> list[str]:
     desired = plan.desired
-    lines = [f"Stack set {desired.name} ({desired.kind}, {desired.region}): {plan.action}"]
+    lines = [f"Stack set {desired.name} ({desired.kind}, {instance_region(desired)}): {plan.action}"]
     lines.extend(f"  BLOCKED: {b}" for b in plan.blockers)
     lines.extend(f"  NOTE: {n}" for n in plan.notes)
     if not plan.changed:
@@ -58,12 +82,16 @@ def _render_one(plan: StackSetPlan) -> list[str]:
         lines.append("  Parameters:")
         for p in plan.parameters:
             mark = "+" if p.old is None else "-" if p.new is None else "~"
-            lines.append(f"    {mark} {p.key}: {_value(p.old)} -> {_value(p.new)}")
+            lines.append(
+                f"    {mark} {p.key}: {_value(desired, p.key, p.old)} -> {_value(desired, p.key, p.new)}"
+            )
     if plan.instances.changed:
         lines.append("  Instances:")
-        lines.extend(f"    + {_instance_label(i.account, i.region, i.overrides)}" for i in plan.instances.add)
-        lines.extend(f"    - {_observed_label(i)}" for i in plan.instances.remove)
-        lines.extend(f"    ~ {_observed_label(i)} (outdated)" for i in plan.instances.outdated)
+        lines.extend(
+            f"    + {_instance_label(desired, i.account, i.region, i.overrides)}" for i in plan.instances.add
+        )
+        lines.extend(f"    - {_observed_label(desired, i)}" for i in plan.instances.remove)
+        lines.extend(f"    ~ {_observed_label(desired, i)} (outdated)" for i in plan.instances.outdated)
     return lines
 
 
@@ -120,6 +148,7 @@ def _plan_json(plan: StackSetPlan) -> dict[str, Any]:
         "name": desired.name,
         "kind": desired.kind,
         "region": desired.region,
+        "deploys_to": instance_region(desired),
         "action": plan.action,
         "needs_stack_set_update": needs_stack_set_update(plan),
         "stack_set_changes": [s.text for s in plan.settings],

@@ -88,7 +88,7 @@ def test_unreachable_endpoint() -> None:
 
 def test_local_deploy_writes_outputs(tmp_path: Path) -> None:
     outputs = tmp_path / "{env}.json"
-    code, out, err = run("deploy", "--local", "--env", "dev", "--outputs-file", str(outputs))
+    code, out, err = run("deploy", "--local", "--yes", "--env", "dev", "--outputs-file", str(outputs))
     assert code == 0, err
     data = json.loads((tmp_path / "dev.json").read_text())
     kinds = {s["kind"]: s for s in data["stack_sets"]}
@@ -126,7 +126,7 @@ def test_local_deploy_of_prod_creates_the_table_in_both_regions_of_every_account
                     found[account, region] = ddb.describe_table(TableName="tattoo-directory-prod")["Table"]
 
     monkeypatch.setattr(local, "run_local_server", reading_before_stop)
-    code, _, err = run("deploy", "--local", "--env", "prod", "--outputs-file", str(tmp_path / "o.json"))
+    code, _, err = run("deploy", "--local", "--yes", "--env", "prod", "--outputs-file", str(tmp_path / "o.json"))
     assert code == 0, err
     expected = {(a, r) for a in env.deployment.accounts for r in (env.primary_region, env.replica_region)}
     assert set(found) == expected

@@ -575,7 +575,7 @@ def _loss_plan() -> list[Any]:
             ],
             [
                 "Parameters:",
-                "~ KmsKeyArn: '/old' -> '/tattoo-directory/prod/foundation/kms-key-arn'",
+                "~ KmsKeyArn: 'ssm:/old' -> 'ssm:/tattoo-directory/prod/foundation/kms-key-arn'",
                 "~ 333333333333 us-east-1 [OUTDATED/FAILED] denied (outdated)",
             ],
             ["Resources:", "DATA LOSS"],

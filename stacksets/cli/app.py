@@ -21,15 +21,19 @@ from appstorage.config import Config, Environment, load_config
 from ..compat import for_endpoint
 from ..operations import Runtime
 from ..preflight import TEMPLATE_BODY_LIMIT
-from ..progress import RichReporter
+from ..progress import CliReporter, LogReporter, RichReporter
 from ..session import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from .commands import COMMANDS
-from .context import EXIT_BAD_INPUT, BadInput, Context
+from .context import EXIT_BAD_INPUT, EXIT_FAILED, BadInput, Context
 from .failures import DEBUG_VARIABLE, failure
 from .lastcall import CallTracker
 from .local import add_local_arguments, select_endpoint
 
-__all__ = ["build_parser", "main"]
+__all__ = ["FORMATS", "MARKDOWN_COMMANDS", "build_parser", "main"]
+
+#: The output formats (``--format``), and the commands that print Markdown.
+FORMATS = ("text", "json", "markdown")
+MARKDOWN_COMMANDS = ("plan", "status", "outputs", "drift", "dr-check")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--timeout", type=float, default=3600.0, help="seconds to wait for StackSet operations"
     )
-    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    common.add_argument(
+        "--json", action="store_true", help="machine-readable output on stdout (--format json)"
+    )
+    common.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="text (default), json, or markdown (pull-request comments, CI step summaries)",
+    )
+    common.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="plan: exit 0 without changes, 2 with changes, 1 on any error (bad input included)",
+    )
     common.add_argument(
         "--outputs-file", help="outputs JSON path ({env} is replaced; default build/<env>/outputs.json)"
     )
@@ -71,6 +87,31 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name, help=help_text, description=help_text, parents=[common])
     add_local_arguments(sub.choices["local"])
     return parser
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """What the options alone say is wrong: bad input before the configuration is read."""
+    if args.json and args.format not in (None, "json"):
+        raise BadInput(f"--json and --format {args.format} contradict each other: pass one of them")
+    args.format = "json" if args.json else args.format or "text"
+    args.json = args.format == "json"
+    if args.detailed_exitcode and args.command != "plan":
+        raise BadInput("--detailed-exitcode is an option of plan")
+    if args.format == "markdown" and args.command not in MARKDOWN_COMMANDS:
+        raise BadInput(f"--format markdown is for {', '.join(MARKDOWN_COMMANDS)}, not {args.command}")
+
+
+def _check_confirmation(args: argparse.Namespace, stdin_tty: bool) -> None:
+    """deploy and destroy ask first (also against a local emulator); without a terminal to ask on
+    they need --yes: bad input, before any call (after the configuration's own problems)."""
+    if args.command in ("deploy", "destroy") and not args.yes and not stdin_tty:
+        what = (
+            "changes AWS resources" if args.command == "deploy" else "deletes stack instances and stack sets"
+        )
+        raise BadInput(
+            f"{args.command} {what} and asks first, but there is no terminal to ask on: pass --yes to run "
+            "it without a prompt"
+        )
 
 
 def _select_environments(args: argparse.Namespace, config: Config) -> list[Environment]:
@@ -113,14 +154,21 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
     try:
         return parser.parse_args(argv)
     except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+        code = int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+        words = sys.argv[1:] if argv is None else argv
+        return _detailed(code, "--detailed-exitcode" in words)
+
+
+def _detailed(code: int, detailed: bool) -> int:
+    """With ``--detailed-exitcode`` exit 2 means changes only: bad input exits 1, as every error."""
+    return EXIT_FAILED if detailed and code == EXIT_BAD_INPUT else code
 
 
 def _run(
     args: argparse.Namespace,
     out: Console,
     err: Console,
-    reporter: RichReporter,
+    reporter: CliReporter,
     *,
     session: boto3.Session | None,
     runtime: Runtime | None,
@@ -129,8 +177,11 @@ def _run(
     template_limit: int,
     tracker: CallTracker,
 ) -> int:
+    stdin_tty = sys.stdin.isatty()
+    _check_options(args)
     config = load_config(args.config)
     envs = _select_environments(args, config)
+    _check_confirmation(args, stdin_tty)
     with ExitStack() as stack:
         target = stack.enter_context(select_endpoint(args))
         endpoint, local = target.url, target.local
@@ -154,7 +205,7 @@ def _run(
             reporter=reporter,
             runtime=runtime or Runtime(timeout=args.timeout),
             confirm_input=confirm_input,
-            stdin_tty=sys.stdin.isatty(),
+            stdin_tty=stdin_tty,
             compat=for_endpoint(args.endpoint_url, local=local),
             local=local,
             template_limit=template_limit,
@@ -185,8 +236,13 @@ def main(
     parsed = _parse(build_parser(), argv)
     if isinstance(parsed, int):
         return parsed
-    reporter = RichReporter(err, enabled=err_stream.isatty())
+    reporter: CliReporter = (
+        RichReporter(err, enabled=True)
+        if err_stream.isatty()
+        else LogReporter(err, clock=(runtime or Runtime()).clock)
+    )
     tracker = CallTracker()
+    detailed = bool(getattr(parsed, "detailed_exitcode", False))
     try:
         return _run(
             parsed,
@@ -213,6 +269,6 @@ def main(
         code, lines = ended
         for line in lines:
             err.print(line, markup=False)
-        return code
+        return _detailed(code, detailed)
     finally:
         reporter.close()

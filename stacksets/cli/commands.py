@@ -13,7 +13,6 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
-from rich.table import Table
 
 from ..destroy import (
     DestroyRefused,
@@ -32,13 +31,14 @@ from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_con
 from ..observe import observe_stack_set
 from ..operations import OperationResult
 from ..outputs import collect_outputs
-from ..planview import plan_to_json, render_plan
+from ..planview import instance_region, plan_to_json, render_plan
 from ..preflight import preflight
 from ..rollout import deploy, plan_rollout
 from ..toolkit import Tools
-from .context import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Context
+from .context import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, Context
 from .local import cmd_local
-from .output import print_json, write_outputs
+from .markdown import dr_check_markdown, drift_markdown, outputs_markdown, plan_markdown, status_markdown
+from .output import fitted_table, print_json, print_table, write_outputs
 
 __all__ = [
     "COMMANDS",
@@ -63,19 +63,26 @@ def _plan(ctx: Context, tools: Tools, *, resume: bool = False) -> Any:
 
 
 def cmd_plan(ctx: Context) -> int:
+    """Exit 0; with ``--detailed-exitcode`` 0 without changes and 2 (:data:`EXIT_CHANGES`) with
+    changes (a BLOCKED plan is a plan with changes too; deploy refuses it)."""
     result: dict[str, Any] = {}
+    plans_by_env = {}
     for env in ctx.environments:
         plans = _plan(ctx, ctx.tools(env)).plans
-        if ctx.args.json:
+        plans_by_env[env.name] = plans
+        if ctx.format == "json":
             result[env.name] = plan_to_json(plans)
-        else:
+        elif ctx.format == "text":
             ctx.out.print(f"[bold]{env.name}[/bold]")
             ctx.out.print(render_plan(plans), markup=False, highlight=False)
             if not any(p.changed for p in plans):
                 ctx.out.print("no changes")
-    if ctx.args.json:
+    if ctx.format == "json":
         print_json(ctx, result)
-    return EXIT_OK
+    elif ctx.format == "markdown":
+        ctx.out.print(plan_markdown(plans_by_env), markup=False, highlight=False)
+    changed = any(p.changed for plans in plans_by_env.values() for p in plans)
+    return EXIT_CHANGES if ctx.args.detailed_exitcode and changed else EXIT_OK
 
 
 def _in_order(results: Sequence[OperationResult]) -> Iterator[OperationResult]:
@@ -164,24 +171,55 @@ def cmd_deploy(ctx: Context) -> int:
     return EXIT_OK
 
 
+_STATUS_COLUMNS = (
+    "stack set",
+    "deploys to",
+    "account",
+    "region",
+    "status",
+    "detailed status",
+    "drift",
+    "reason",
+)
+
+
 def cmd_status(ctx: Context) -> int:
+    """Every stack set of the configuration, with every instance: a stack set that is not deployed
+    or has no instances has one row saying so."""
     result: dict[str, Any] = {}
     for env in ctx.environments:
         tools = ctx.tools(env)
-        table = Table(title=f"{env.name} stack instances")
-        for column in ("stack set", "account", "region", "status", "detailed status", "drift", "reason"):
-            table.add_column(column, overflow="fold")
+        table_rows: list[tuple[str, ...]] = []
         rows: list[dict[str, Any]] = []
         found = [(d, observe_stack_set(tools.cfn, d.name, d.call_as)) for d in tools.desired]
         for desired, observed in found:
+            region = instance_region(desired)
             if observed is None:
-                table.add_row(desired.name, "-", "-", "NOT DEPLOYED", "", "", "")
-                rows.append({"stack_set": desired.name, "status": "NOT DEPLOYED", "instances": []})
+                table_rows.append((desired.name, region, "-", "-", "NOT DEPLOYED", "", "", ""))
+                rows.append(
+                    {
+                        "stack_set": desired.name,
+                        "deploys_to": region,
+                        "status": "NOT DEPLOYED",
+                        "instances": [],
+                    }
+                )
                 continue
+            if not observed.instances:
+                table_rows.append((desired.name, region, "-", "-", "NO INSTANCES", "", "", ""))
             instances = []
             for i in observed.instances:
-                table.add_row(
-                    desired.name, i.account, i.region, i.status, i.detailed_status, i.drift_status, i.reason
+                table_rows.append(
+                    (
+                        desired.name,
+                        region,
+                        i.account,
+                        i.region,
+                        i.status,
+                        i.detailed_status,
+                        i.drift_status,
+                        i.reason,
+                    )
                 )
                 instances.append(
                     attrs.asdict(i, filter=lambda a, _: a.name not in ("template_body", "template_error"))
@@ -189,16 +227,20 @@ def cmd_status(ctx: Context) -> int:
             rows.append(
                 {
                     "stack_set": desired.name,
-                    "status": observed.status,
+                    "deploys_to": region,
+                    "status": observed.status if observed.instances else f"{observed.status}, NO INSTANCES",
                     "running_operations": list(observed.running_operation_ids),
                     "instances": instances,
                 }
             )
         result[env.name] = rows
-        if not ctx.args.json:
-            ctx.out.print(table)
-    if ctx.args.json:
+        if ctx.format == "text":
+            title = f"{env.name} stack instances"
+            print_table(ctx.out, fitted_table(title, _STATUS_COLUMNS, table_rows, ctx.out.width))
+    if ctx.format == "json":
         print_json(ctx, result)
+    elif ctx.format == "markdown":
+        ctx.out.print(status_markdown(result), markup=False, highlight=False)
     return EXIT_OK
 
 
@@ -206,32 +248,41 @@ def cmd_outputs(ctx: Context) -> int:
     """Exit 1 when some instance's outputs could not be read (the file is still written, with the
     readable ones and an "error" for the others): reading them is this command's whole job."""
     result = {}
+    collected = {}
     unreadable = False
     for env in ctx.environments:
         tools = ctx.tools(env)
         outputs = collect_outputs(tools.cfn, tools.desired, tools.stacks)
         unreadable = unreadable or any(o.error for o in outputs)
         result[env.name] = write_outputs(ctx, env, outputs)
-    if ctx.args.json:
+        collected[env.name] = outputs
+    if ctx.format == "json":
         print_json(ctx, result)
+    elif ctx.format == "markdown":
+        ctx.out.print(outputs_markdown(collected), markup=False, highlight=False)
     return EXIT_FAILED if unreadable else EXIT_OK
 
 
 def cmd_drift(ctx: Context) -> int:
-    """Exit 0 in sync, 1 drift found or not checkable (see :mod:`stacksets.drift`)."""
+    """Exit 0 in sync, 1 drift found, not checkable, or a stack set missing (see
+    :mod:`stacksets.drift`)."""
     result: dict[str, Any] = {}
+    by_env = {}
     clean = True
     for env in ctx.environments:
         tools = ctx.tools(env)
         reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner, stacks=tools.stacks)
+        by_env[env.name] = reports
         clean = clean and all(r.clean for r in reports)
-        if ctx.args.json:
+        if ctx.format == "json":
             result[env.name] = drift_to_json(reports)
-        else:
+        elif ctx.format == "text":
             ctx.out.print(f"[bold]{env.name}[/bold]")
             ctx.out.print(render_drift(env.name, reports), markup=False, highlight=False)
-    if ctx.args.json:
+    if ctx.format == "json":
         print_json(ctx, result)
+    elif ctx.format == "markdown":
+        ctx.out.print(drift_markdown(by_env), markup=False, highlight=False)
     return EXIT_OK if clean else EXIT_FAILED
 
 
@@ -247,14 +298,9 @@ def _describe_destroy(found: Targets) -> list[str]:
 
 
 def cmd_destroy(ctx: Context) -> int:
-    """Exit 0 everything named is gone, 1 something was kept or failed, 2 not confirmed (no TTY)."""
-    confirmed = ctx.args.yes or ctx.local
-    if not confirmed and not ctx.stdin_tty:
-        ctx.err.print(
-            "error: destroy deletes stack instances and stack sets: pass --yes to run it without a prompt",
-            markup=False,
-        )
-        return EXIT_BAD_INPUT
+    """Exit 0 everything named is gone, 1 something was kept or failed, 2 not confirmed (no TTY:
+    refused before any call, :func:`stacksets.cli.app.main`). A local emulator asks like AWS."""
+    confirmed = ctx.args.yes
     result: dict[str, Any] = {}
     complete = True
     for env in ctx.environments:
@@ -291,10 +337,13 @@ def cmd_destroy(ctx: Context) -> int:
 def cmd_dr_check(ctx: Context) -> int:
     """Exit 0 when every check is ready (or off by configuration), 1 otherwise (see
     :mod:`stacksets.drcheck`)."""
-    reports = [dr_check(ctx.factory, ctx.config, env, progress=ctx.reporter.info) for env in ctx.environments]
+    progress = ctx.reporter.info if ctx.reporter.enabled else None  # a spinner's text, not a log line
+    reports = [dr_check(ctx.factory, ctx.config, env, progress=progress) for env in ctx.environments]
     ctx.reporter.close()
-    if ctx.args.json:
+    if ctx.format == "json":
         print_json(ctx, {r.environment: report_to_json(r) for r in reports})
+    elif ctx.format == "markdown":
+        ctx.out.print(dr_check_markdown(reports), markup=False, highlight=False)
     else:
         ctx.out.print(render_dr_check(reports))
         for report in reports:

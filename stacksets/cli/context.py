@@ -12,16 +12,16 @@ from rich.console import Console
 from appstorage.config import Config, Environment
 
 from ..compat import Compat
-from ..errors import DeployError
 from ..model import StackSetPlan
 from ..operations import Runtime
 from ..preflight import TEMPLATE_BODY_LIMIT
-from ..progress import RichReporter
+from ..progress import CliReporter
 from ..session import ClientFactory
 from ..toolkit import Tools, environment_tools
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_CHANGES",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -32,6 +32,9 @@ __all__ = [
 #: 0 ok, 1 an operation failed or was refused, 2 bad input (configuration, environment, options),
 #: 130 interrupted.
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: ``plan --detailed-exitcode``: the plan has changes (Terraform's convention: with the flag every
+#: error, bad input included, exits 1, so 2 means changes and nothing else).
+EXIT_CHANGES = 2
 
 
 class BadInput(Exception):
@@ -48,7 +51,7 @@ class Context:
     factory: ClientFactory
     out: Console
     err: Console
-    reporter: RichReporter
+    reporter: CliReporter
     runtime: Runtime
     confirm_input: Callable[[str], str]
     stdin_tty: bool
@@ -75,10 +78,17 @@ class Context:
             return Path(str(self.args.outputs_file).replace("{env}", env.name))
         return Path("build") / env.name / "outputs.json"
 
+    @property
+    def format(self) -> str:
+        """``text``, ``json`` or ``markdown`` (``--json`` is ``--format json``)."""
+        return str(self.args.format)
+
     def confirm(self, plans: Sequence[StackSetPlan]) -> bool:
-        if self.args.yes or self.local:
+        """Whether to apply the changes: ``--yes``, or the answer at the prompt (a local emulator
+        asks like any other endpoint). Without a terminal the CLI refused before any call."""
+        if self.args.yes:
             return True
-        if not self.stdin_tty:
-            raise DeployError("not confirmed: pass --yes to deploy without a prompt")
+        if not self.stdin_tty:  # pragma: no cover - app refuses deploy without --yes before any call
+            raise BadInput("deploy needs --yes without a terminal to ask on")
         answer = self.confirm_input("Deploy these changes? [y/N] ")
         return answer.strip().lower() in ("y", "yes")

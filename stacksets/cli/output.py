@@ -1,4 +1,8 @@
-"""What the commands print: JSON on stdout (one way), tables, the outputs file."""
+"""What the commands print: JSON on stdout (one way), tables, the outputs file.
+
+Tables stay readable at any width (:func:`fitted_table`): a cell never splits a word or an ARN in
+the middle; a value too long for its column at the console's width is printed whole below the
+table, referenced as ``[n]``."""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from appstorage.config import Environment
 
@@ -15,7 +22,7 @@ from ..errors import DeployError
 from ..outputs import UNREADABLE_HINT, StackOutputs, outputs_to_json
 from .context import Context
 
-__all__ = ["NoOutputs", "outputs_table", "print_json", "write_outputs"]
+__all__ = ["NoOutputs", "fitted_table", "outputs_table", "print_json", "print_table", "write_outputs"]
 
 
 def print_json(ctx: Context, data: Any) -> None:
@@ -23,16 +30,78 @@ def print_json(ctx: Context, data: Any) -> None:
     ctx.out.file.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def outputs_table(outputs: Sequence[StackOutputs], title: str) -> Table:
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _widths(columns: Sequence[str], cells: Sequence[Sequence[str]], available: int) -> list[int] | None:
+    """Column widths that keep every word whole within ``available`` columns of content (None:
+    the table fits as it is). rich's own narrowing splits words even where they could fit."""
+    lines = [[cell_len(columns[i]), *(cell_len(row[i]) for row in cells)] for i in range(len(columns))]
+    natural = [max(widths) for widths in lines]
+    if sum(natural) <= available:
+        return None
+    least = [
+        max(_longest_word(columns[i]), *(_longest_word(row[i]) for row in cells)) for i in range(len(columns))
+    ]
+    slack = [n - m for n, m in zip(natural, least, strict=True)]
+    spare, total = available - sum(least), sum(slack) or 1
+    widths = [m + spare * s // total for m, s in zip(least, slack, strict=True)]
+    widths[slack.index(max(slack))] += available - sum(widths)
+    return widths
+
+
+def fitted_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> RenderableType:
+    """A table whose cells never split a word at ``width`` columns: each column is at least as wide
+    as its longest word, and, from the longest word down, a cell whose word cannot fit is replaced
+    by ``[n]`` and printed whole below the table as ``[n] value`` (ARNs stay whole to copy)."""
+    cells = [[str(c) for c in row] for row in rows]
+    notes: list[str] = []
+    available = width - (3 * len(columns) + 1)  # a border and a space on each side of every column
+
+    def least() -> int:
+        return sum(
+            max(_longest_word(columns[i]), *(_longest_word(row[i]) for row in cells))
+            for i in range(len(columns))
+        )
+
+    while cells and least() > available:
+        r, c = max(
+            ((r, c) for r in range(len(cells)) for c in range(len(columns))),
+            key=lambda rc: _longest_word(cells[rc[0]][rc[1]]),
+        )
+        marker = f"[{len(notes) + 1}]"
+        if _longest_word(cells[r][c]) <= len(marker):
+            break  # the headers alone do not fit: nothing a note can shorten
+        notes.append(cells[r][c])
+        cells[r][c] = marker
+    widths = _widths(columns, cells, available) if least() <= available else None
     table = Table(title=title)
-    for column in ("stack set", "account", "region", "output", "value"):
-        table.add_column(column, overflow="fold")
+    for i, column in enumerate(columns):
+        table.add_column(column, overflow="fold", width=widths[i] if widths else None)
+    for row in cells:
+        table.add_row(*row)
+    if not notes:
+        return table
+    below = [Text(f"[{i}] {value}", overflow="ignore", no_wrap=True) for i, value in enumerate(notes, 1)]
+    return Group(table, *below)
+
+
+def outputs_table(outputs: Sequence[StackOutputs], title: str, width: int = 200) -> RenderableType:
+    """Every output of every instance, readable at ``width`` columns (:func:`fitted_table`)."""
+    rows: list[tuple[str, ...]] = []
     for o in outputs:
         if not o.outputs:
-            table.add_row(o.kind, o.account, o.region, "-", f"({o.error or 'stack ' + o.status})")
-        for key, value in sorted(o.outputs.items()):
-            table.add_row(o.kind, o.account, o.region, key, value)
-    return table
+            rows.append((o.kind, o.account, o.region, "-", f"({o.error or 'stack ' + o.status})"))
+        rows += [(o.kind, o.account, o.region, key, value) for key, value in sorted(o.outputs.items())]
+    return fitted_table(title, ("stack set", "account", "region", "output", "value"), rows, width)
+
+
+def print_table(console: Console, renderable: RenderableType) -> None:
+    """A (fitted) table, without rich's syntax highlighting."""
+    console.print(renderable, highlight=False)
 
 
 def write_outputs(ctx: Context, env: Environment, outputs: Sequence[StackOutputs]) -> dict[str, Any]:
@@ -43,13 +112,15 @@ def write_outputs(ctx: Context, env: Environment, outputs: Sequence[StackOutputs
     data = outputs_to_json(ctx.config.project, env.name, outputs)
     path = ctx.outputs_file(env)
     empty = not outputs
-    if not ctx.args.json and not empty:
-        ctx.out.print(outputs_table(outputs, f"{env.name} outputs"))
+    if ctx.format == "text" and not empty:
+        print_table(ctx.out, outputs_table(outputs, f"{env.name} outputs", ctx.out.width))
     if not empty:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if not ctx.args.json:
-            ctx.out.print(f"outputs written to {path}")
+        if ctx.format == "text":
+            ctx.out.print(f"outputs written to {path}", markup=False, highlight=False)
+        elif ctx.format == "markdown":
+            ctx.err.print(f"outputs written to {path}", markup=False)
     unreadable = [o for o in outputs if o.error]
     for o in unreadable:
         ctx.err.print(
