@@ -234,7 +234,6 @@ def detect_drift(
     for d in desired:
         observed = observe_stack_set(cfn, d.name, d.call_as)
         if observed is None:
-            runner.reporter.info(f"{d.name}: not deployed")
             problem = (
                 "the stack set does not exist: deploy it, or check --config, --env and name_prefix "
                 "(a drift check of a stack set that is not there cannot pass)"

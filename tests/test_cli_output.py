@@ -107,8 +107,14 @@ def test_the_outputs_table_at_100_columns_splits_no_value() -> None:
     lines = rendered(outputs_table(data, "dev outputs", 100))
     assert all(len(line) <= 100 for line in lines if line.startswith(("│", "┃", "┏", "└")))
     assert_whole([*data[0].outputs.values(), *data[0].outputs], lines)
+    # too narrow for one table: a table per instance, long values whole below it, numbered in order
+    assert lines[0] == "dev outputs: primary 111111111111 us-east-1"
     notes = [line for line in lines if re.match(r"\[\d+\] ", line)]
-    assert f"[1] {STREAM}" in notes  # the longest value, whole below the table
+    assert notes == [
+        "[1] tattoo-directory-dev-frontend-111111111111-us-east-1.s3.us-east-1.amazonaws.com",
+        "[2] arn:aws:dynamodb:us-east-1:111111111111:table/tattoo-directory-dev",
+        f"[3] {STREAM}",
+    ]
     assert any("│ TableName " in line and "tattoo-directory-dev" in line for line in lines)  # short ones stay
 
 

@@ -56,47 +56,76 @@ def fitted_table(
 ) -> RenderableType:
     """A table whose cells never split a word at ``width`` columns: each column is at least as wide
     as its longest word, and, from the longest word down, a cell whose word cannot fit is replaced
-    by ``[n]`` and printed whole below the table as ``[n] value`` (ARNs stay whole to copy)."""
+    by ``[n]`` (numbered top to bottom) and printed whole below the table as ``[n] value``."""
     cells = [[str(c) for c in row] for row in rows]
-    notes: list[str] = []
+    noted: set[tuple[int, int]] = set()
     available = width - (3 * len(columns) + 1)  # a border and a space on each side of every column
 
-    def least() -> int:
+    def grid() -> list[list[str]]:
+        order = {rc: n for n, rc in enumerate(sorted(noted), 1)}
+        return [
+            [f"[{order[r, c]}]" if (r, c) in order else v for c, v in enumerate(row)]
+            for r, row in enumerate(cells)
+        ]
+
+    def least(shown: list[list[str]]) -> int:
         return sum(
-            max(_longest_word(columns[i]), *(_longest_word(row[i]) for row in cells))
+            max(_longest_word(columns[i]), *(_longest_word(row[i]) for row in shown))
             for i in range(len(columns))
         )
 
-    while cells and least() > available:
-        r, c = max(
-            ((r, c) for r in range(len(cells)) for c in range(len(columns))),
-            key=lambda rc: _longest_word(cells[rc[0]][rc[1]]),
-        )
-        marker = f"[{len(notes) + 1}]"
-        if _longest_word(cells[r][c]) <= len(marker):
+    while least(grid()) > available:
+        candidates = [
+            (r, c)
+            for r in range(len(cells))
+            for c in range(len(columns))
+            if (r, c) not in noted and _longest_word(cells[r][c]) > 4
+        ]
+        if not candidates:
             break  # the headers alone do not fit: nothing a note can shorten
-        notes.append(cells[r][c])
-        cells[r][c] = marker
-    widths = _widths(columns, cells, available) if least() <= available else None
+        noted.add(max(candidates, key=lambda rc: _longest_word(cells[rc[0]][rc[1]])))
+    shown = grid()
+    widths = _widths(columns, shown, available) if least(shown) <= available else None
     table = Table(title=title)
     for i, column in enumerate(columns):
         table.add_column(column, overflow="fold", width=widths[i] if widths else None)
-    for row in cells:
+    for row in shown:
         table.add_row(*row)
-    if not notes:
+    if not noted:
         return table
-    below = [Text(f"[{i}] {value}", overflow="ignore", no_wrap=True) for i, value in enumerate(notes, 1)]
+    below = [
+        Text(f"[{n}] {cells[r][c]}", overflow="ignore", no_wrap=True)
+        for n, (r, c) in enumerate(sorted(noted), 1)
+    ]
     return Group(table, *below)
 
 
 def outputs_table(outputs: Sequence[StackOutputs], title: str, width: int = 200) -> RenderableType:
-    """Every output of every instance, readable at ``width`` columns (:func:`fitted_table`)."""
+    """Every output of every instance in one table; on a console too narrow for it, one table of
+    outputs and values per instance (:func:`fitted_table`: no value split in the middle)."""
     rows: list[tuple[str, ...]] = []
     for o in outputs:
         if not o.outputs:
             rows.append((o.kind, o.account, o.region, "-", f"({o.error or 'stack ' + o.status})"))
         rows += [(o.kind, o.account, o.region, key, value) for key, value in sorted(o.outputs.items())]
-    return fitted_table(title, ("stack set", "account", "region", "output", "value"), rows, width)
+    columns = ("stack set", "account", "region", "output", "value")
+    natural = (
+        [max(cell_len(c), *(cell_len(row[i]) for row in rows)) for i, c in enumerate(columns)] if rows else []
+    )
+    if sum(natural) + 3 * len(columns) + 1 <= width:
+        return fitted_table(title, columns, rows, width)
+    return Group(
+        *(
+            fitted_table(
+                f"{title}: {o.kind} {o.account} {o.region}",
+                ("output", "value"),
+                [(key, value) for key, value in sorted(o.outputs.items())]
+                or [("-", f"({o.error or 'stack ' + o.status})")],
+                width,
+            )
+            for o in outputs
+        )
+    )
 
 
 def print_table(console: Console, renderable: RenderableType) -> None:
