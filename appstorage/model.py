@@ -224,7 +224,7 @@ def merged_tag_problems(config_tags: Mapping[str, str], env: Environment) -> lis
     for key in sorted(str(k) for k in keys):
         folded.setdefault(key.lower(), []).append(key)
     for same in folded.values():
-        if len(same) > 1 and any(k not in STANDARD_TAG_KEYS for k in same):
+        if len(same) > 1 and same[0].lower() not in STANDARD_TAG_KEYS:  # those: tag_problems
             problems.add(
                 "tags",
                 (
