@@ -321,3 +321,17 @@ def test_duplicate_keys_are_still_refused_next_to_merge_keys() -> None:
     assert "line 5, column 3: duplicate key 'y'" in refused(text)
     merged = parse_yaml(b"a: &a {x: 1, y: 1}\nb: &b {y: 2}\nc:\n  <<: [*b, *a]\n  x: 3\n")
     assert merged["c"] == {"x": 3, "y": 2}  # own keys win, then the first merged mapping
+
+
+def test_the_readme_example_of_shared_settings_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Sharing settings between environments.**", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "shared.yaml"
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path)
+    dev, prod = config.environment("dev"), config.environment("prod")
+    assert (dev.deletion_protection, prod.deletion_protection) == (False, True)
+    assert (dev.replication, prod.replication) == (False, True)
+    assert dev.parameters["KmsKeyArn"] == prod.parameters["KmsKeyArn"]
+    assert "ReplicaKmsKeyArn" in prod.parameters and "ReplicaKmsKeyArn" not in dev.parameters
