@@ -133,35 +133,64 @@ class ClientFactory:
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._sessions: dict[tuple[str, str], boto3.Session] = {}
         self._caller: str | None = caller_account
-        self._lock = threading.RLock()
+        #: guards ``_locks`` only; each client, session and the caller's account has its own lock
+        self._lock = threading.Lock()
+        self._locks: dict[tuple[str | None, ...], threading.RLock] = {}
 
     # ------------------------------------------------------------------ generic
 
     def client(self, service: str, region: str, account: str | None = None, role_name: str = "") -> Any:
-        """The client of ``service`` in ``region``, in ``account`` (None: the caller's)."""
+        """The client of ``service`` in ``region``, in ``account`` (None: the caller's).
+
+        Safe to call from several threads: clients are thread-safe, sessions are not. Each client
+        is made once, under a lock of its own (service, Region, account), so that two accounts'
+        clients (and their AssumeRole calls) are made at the same time while a second caller of
+        the same client waits for the first; the caller's session makes clients under one lock.
+        """
         if account is not None and account == self.caller_account():
             account = None
         key = (service, region, account)
-        with self._lock:
+        found = self._clients.get(key)
+        if found is not None:
+            return found
+        with self._lock_for(("client", *key)):
             if key not in self._clients:
-                session = self.session if account is None else self._assumed(account, role_name, region)
-                client = session.client(
-                    service,  # type: ignore[call-overload]
-                    region_name=region,
-                    endpoint_url=self.endpoint_url,
-                    config=self.config,
-                )
+                if account is None:
+                    with self._lock_for(("session",)):
+                        client = self._new_client(self.session, service, region)
+                else:
+                    session = self._assumed(account, role_name, region)
+                    with self._lock_for(("session", account, role_name)):
+                        client = self._new_client(session, service, region)
                 for hook in self.hooks:
                     hook(client)
                 self._clients[key] = client
             return self._clients[key]
 
+    def _new_client(self, session: boto3.Session, service: str, region: str) -> Any:
+        return session.client(
+            service,  # type: ignore[call-overload]
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            config=self.config,
+        )
+
+    def _lock_for(self, key: tuple[str | None, ...]) -> threading.RLock:
+        """The lock of one thing made once (a client, an assumed session, the caller's account)."""
+        with self._lock:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = threading.RLock()
+            return lock
+
     def caller_account(self) -> str:
         """The account of the injected session's credentials (STS GetCallerIdentity, once)."""
         if self._caller is None:
-            region = self.session.region_name or "us-east-1"
-            sts: STSClient = self.client("sts", region, None)
-            self._caller = sts.get_caller_identity()["Account"]
+            with self._lock_for(("caller",)):
+                if self._caller is None:
+                    region = self.session.region_name or "us-east-1"
+                    sts: STSClient = self.client("sts", region, None)
+                    self._caller = sts.get_caller_identity()["Account"]
         return self._caller
 
     def role_arn(self, account: str, role_name: str, region: str) -> str:
@@ -175,36 +204,38 @@ class ClientFactory:
         if not role_name:
             raise ValueError(f"no role name to assume in account {account}")
         key = (account, role_name)
-        if key not in self._sessions:
-            role_arn = self.role_arn(account, role_name, region)
+        with self._lock_for(("assume", account, role_name)):
+            return self._sessions.get(key) or self._assume(key, region)
 
-            def assume() -> dict[str, str]:
-                sts: STSClient = self.client("sts", region, None)
-                creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=self.role_session_name)[
-                    "Credentials"
-                ]
-                expiry = creds["Expiration"]
-                return {
-                    "access_key": creds["AccessKeyId"],
-                    "secret_key": creds["SecretAccessKey"],
-                    "token": creds["SessionToken"],
-                    "expiry_time": expiry.isoformat() if isinstance(expiry, datetime) else str(expiry),
-                }
+    def _assume(self, key: tuple[str, str], region: str) -> boto3.Session:
+        account, role_name = key
+        role_arn = self.role_arn(account, role_name, region)
 
-            # The first AssumeRole happens now, so a role that cannot be assumed fails here.
-            metadata = assume()
-            credentials = RefreshableCredentials(
-                access_key=metadata["access_key"],
-                secret_key=metadata["secret_key"],
-                token=metadata["token"],
-                expiry_time=parse_timestamp(metadata["expiry_time"]),
-                refresh_using=assume,
-                method="sts-assume-role",
-                time_fetcher=self.now,
-            )
-            core = botocore.session.Session()
-            core._credentials = credentials  # type: ignore[attr-defined]  # botocore's documented pattern
-            self._sessions[key] = boto3.Session(botocore_session=core, region_name=region)
+        def assume() -> dict[str, str]:
+            sts: STSClient = self.client("sts", region, None)
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=self.role_session_name)["Credentials"]
+            expiry = creds["Expiration"]
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": expiry.isoformat() if isinstance(expiry, datetime) else str(expiry),
+            }
+
+        # The first AssumeRole happens now, so a role that cannot be assumed fails here.
+        metadata = assume()
+        credentials = RefreshableCredentials(
+            access_key=metadata["access_key"],
+            secret_key=metadata["secret_key"],
+            token=metadata["token"],
+            expiry_time=parse_timestamp(metadata["expiry_time"]),
+            refresh_using=assume,
+            method="sts-assume-role",
+            time_fetcher=self.now,
+        )
+        core = botocore.session.Session()
+        core._credentials = credentials  # type: ignore[attr-defined]  # botocore's documented pattern
+        self._sessions[key] = boto3.Session(botocore_session=core, region_name=region)
         return self._sessions[key]
 
     # ------------------------------------------------------------------ typed helpers
