@@ -2,8 +2,8 @@
 
 One DynamoDB single table, S3 buckets and cross-region replication, from props (the library:
 ``BucketProps`` + ``hardened_bucket``, ``BucketPolicyProps`` + ``bucket_policy``, ``TableProps``
-+ ``global_table``) or from one validated YAML configuration (``load_config`` +
-``build_environment``). See the README.
++ ``global_table``; ``publish_outputs`` hands a template's outputs over as SSM parameters) or
+from one validated YAML configuration (``load_config`` + ``build_environment``). See the README.
 
 The names below are imported when first used (PEP 562), so ``import appstorage.keys`` (the
 access patterns, for application code) loads neither troposphere, awacs, boto3 nor PyYAML.
@@ -19,9 +19,17 @@ if TYPE_CHECKING:
     from .adapter import build_bucket, build_bucket_policy, build_table
     from .buckets import bucket_policy, hardened_bucket
     from .errors import ConfigError, PropsError
+    from .handoff import output_parameter, publish_outputs
     from .loader import load_config, parse_config
     from .model import Config, Environment, TableSettings
-    from .naming import Purpose, bucket_name, export_name, stack_set_name, table_name
+    from .naming import (
+        Purpose,
+        bucket_name,
+        export_name,
+        output_parameter_path,
+        stack_set_name,
+        table_name,
+    )
     from .parameters import build_conditions, build_parameters
     from .props import BucketPolicyProps, BucketProps, CorsRule, Lifecycle, TableProps
     from .render import to_json, to_yaml
@@ -66,7 +74,10 @@ __all__ = [
     "global_table",
     "hardened_bucket",
     "load_config",
+    "output_parameter",
+    "output_parameter_path",
     "parse_config",
+    "publish_outputs",
     "stack_set_name",
     "table_name",
     "to_json",
@@ -79,9 +90,20 @@ _HOMES = MappingProxyType(
         **dict.fromkeys(("build_bucket", "build_bucket_policy", "build_table"), "adapter"),
         **dict.fromkeys(("bucket_policy", "hardened_bucket"), "buckets"),
         **dict.fromkeys(("ConfigError", "PropsError"), "errors"),
+        **dict.fromkeys(("output_parameter", "publish_outputs"), "handoff"),
         **dict.fromkeys(("load_config", "parse_config"), "loader"),
         **dict.fromkeys(("Config", "Environment", "TableSettings"), "model"),
-        **dict.fromkeys(("Purpose", "bucket_name", "export_name", "stack_set_name", "table_name"), "naming"),
+        **dict.fromkeys(
+            (
+                "Purpose",
+                "bucket_name",
+                "export_name",
+                "output_parameter_path",
+                "stack_set_name",
+                "table_name",
+            ),
+            "naming",
+        ),
         **dict.fromkeys(("build_conditions", "build_parameters"), "parameters"),
         **dict.fromkeys(("BucketPolicyProps", "BucketProps", "CorsRule", "Lifecycle", "TableProps"), "props"),
         **dict.fromkeys(("to_json", "to_yaml"), "render"),

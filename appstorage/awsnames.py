@@ -47,6 +47,7 @@ __all__ = [
     "check_iam_role_name",
     "check_s3_bucket_name",
     "check_ssm_arn_length",
+    "check_ssm_parameter_name",
     "check_ssm_path",
     "check_stack_set_name",
     "check_stack_set_tag",
@@ -231,11 +232,8 @@ def _ssm_public(name: str) -> bool:
     return name.startswith("/aws/service/")
 
 
-def check_ssm_path(value: str) -> Problem:
-    """An SSM parameter name (the part after ``ssm:``): ``/a/b/c`` (a hierarchy of at most 15
-    levels) or a plain name, of ``a-zA-Z0-9_.-``, not starting with ``aws`` or ``ssm`` (reserved;
-    AWS's public ``/aws/service/`` parameters excepted), at most 2048 characters (PutParameter)."""
-    fix = "write 'ssm:/a/b/c' (or 'ssm:name') with letters, digits and '_.-' between the slashes"
+def _ssm_name_problem(value: str, label: str, fix: str, reserved_fix: str) -> Problem:
+    """The rules of :func:`check_ssm_path`, the value quoted as ``label``."""
     if not value or len(value) > SSM_MAX_NAME or not SSM_NAME_RE.fullmatch(value):
         hint = ""
         if "/" in value and not value.startswith("/"):
@@ -244,19 +242,39 @@ def check_ssm_path(value: str) -> Problem:
             hint = ": a level between slashes is empty"
         elif len(value) > SSM_MAX_NAME:
             hint = f": {len(value)} characters, SSM allows {SSM_MAX_NAME}"
-        return (f"{shown('ssm:' + value)} is not a valid SSM parameter name{hint}", fix)
+        return (f"{shown(label)} is not a valid SSM parameter name{hint}", fix)
     depth = value.count("/") or 1
     if depth > SSM_MAX_DEPTH:
-        return (
-            f"{shown('ssm:' + value)} has {depth} levels; SSM allows {SSM_MAX_DEPTH}",
-            "use a shorter hierarchy",
-        )
+        return (f"{shown(label)} has {depth} levels; SSM allows {SSM_MAX_DEPTH}", "use a shorter hierarchy")
     if value.lstrip("/").lower().startswith(("aws", "ssm")) and not _ssm_public(value):
-        return (
-            f"{shown('ssm:' + value)} starts with 'aws' or 'ssm', which SSM reserves",
-            "use the name the other module wrote its parameter under (it cannot start with 'aws' or 'ssm')",
-        )
+        return (f"{shown(label)} starts with 'aws' or 'ssm', which SSM reserves", reserved_fix)
     return None
+
+
+def check_ssm_path(value: str) -> Problem:
+    """An SSM parameter name (the part after ``ssm:``): ``/a/b/c`` (a hierarchy of at most 15
+    levels) or a plain name, of ``a-zA-Z0-9_.-``, not starting with ``aws`` or ``ssm`` (reserved;
+    AWS's public ``/aws/service/`` parameters excepted), at most 2048 characters (PutParameter)."""
+    return _ssm_name_problem(
+        value,
+        "ssm:" + value,
+        "write 'ssm:/a/b/c' (or 'ssm:name') with letters, digits and '_.-' between the slashes",
+        "use the name the other module wrote its parameter under (it cannot start with 'aws' or 'ssm')",
+    )
+
+
+def check_ssm_parameter_name(value: str) -> Problem:
+    """The name of a parameter a template creates: the rules of :func:`check_ssm_path` (AWS's
+    public ``/aws/service/`` names are reserved too: only AWS creates them)."""
+    problem = _ssm_name_problem(
+        value,
+        value,
+        "use letters, digits and '_.-' between the slashes, e.g. '/project/env/module/Name'",
+        "use a name that does not start with 'aws' or 'ssm'",
+    )
+    if problem is None and _ssm_public(value):
+        return (f"{shown(value)} is one of AWS's public parameters", "use a name outside '/aws/'")
+    return problem
 
 
 def check_ssm_arn_length(value: str, region: str) -> Problem:

@@ -31,6 +31,8 @@ from .naming import (
     bucket_name_for_region,
     export_name,
     output_name,
+    output_parameter_name,
+    output_parameter_path,
     stack_set_name,
     table_name,
 )
@@ -236,6 +238,19 @@ def merged_tag_problems(config_tags: Mapping[str, str], env: Environment) -> lis
     return problems.errors
 
 
+def project_parameter_problem(project: str) -> v.Problem:
+    """Whether the stack outputs' SSM parameters (``/{project}/{env}/app-storage/<Output>``) may
+    start with ``project``: SSM reserves names starting with ``aws`` or ``ssm``."""
+    problem = v.check_ssm_parameter_name(f"/{project}")
+    if problem is None:
+        return None
+    return (
+        f"the stack outputs' SSM parameters would be named /{project}/<env>/{MODULE}/<Output>, and "
+        f"{problem[0]}",
+        "choose a project name that does not start with 'aws' or 'ssm'",
+    )
+
+
 def name_problems(project: str, prefix: str, env: Environment) -> list[FieldError]:
     """Whether every physical name of ``env`` fits its service's rules with ``prefix`` (fields are
     relative to the environment): the longest bucket name in any account, the table, the stack
@@ -266,6 +281,19 @@ def name_problems(project: str, prefix: str, env: Environment) -> list[FieldErro
         problems.add(
             "", (problem[0], "use a shorter project name (export names are {project}-{env}-{output})")
         )
+    parameter = output_parameter_name(project, env.name, LONGEST_OUTPUT)
+    if project_parameter_problem(project) is None and (
+        problem := v.check_ssm_parameter_name(parameter)
+        or next(filter(None, (v.check_ssm_arn_length(parameter, r) for r in regions)), None)
+    ):
+        problems.add(
+            "",
+            (
+                f"the stack outputs' SSM parameters ({output_parameter_path(project, env.name)}<Output>) "
+                f"would be invalid: {problem[0]}",
+                "use a shorter project or environment name",
+            ),
+        )
     overrides = (
         (f"deployment.overrides[{i}].parameters", o.parameters)
         for i, o in enumerate(env.deployment.overrides)
@@ -293,6 +321,8 @@ class Config:
         object.__setattr__(self, "tags", FrozenMap(self.tags))
         problems = Problems()
         valid_prefix = not problems.add("project", v.check_name(self.project, "project"))
+        if valid_prefix:
+            problems.add("project", project_parameter_problem(self.project))
         if self.name_prefix is not None:
             valid_prefix = not problems.add("name_prefix", v.check_name(self.name_prefix, "name_prefix"))
         problems.extend(tag_problems(self.tags))

@@ -31,6 +31,8 @@ __all__ = [
     "bucket_name_for_region",
     "export_name",
     "output_name",
+    "output_parameter_name",
+    "output_parameter_path",
     "stack_set_name",
     "table_arn",
     "table_name",
@@ -143,6 +145,20 @@ def alarm_name(prefix: str, env: str, what: str) -> Sub:
 def export_name(project: str, env: str, output: str) -> str:
     """Export names never use ``${AWS::StackName}``: StackSet instance stack names are random."""
     return f"{project}-{env}-{output}"
+
+
+def output_parameter_path(project: str, env: str) -> str:
+    """Where a stack publishes its outputs as SSM parameters: ``/{project}/{env}/app-storage/``.
+
+    Both templates use the same path: SSM parameters are per account and region, and the primary
+    and replica stacks of an account run in two regions, so each region holds its own stack's
+    outputs under the one path the modules running there read."""
+    return f"/{project}/{env}/{MODULE}/"
+
+
+def output_parameter_name(project: str, env: str, output: str) -> str:
+    """The SSM parameter of one output: ``/{project}/{env}/app-storage/{output}``."""
+    return output_parameter_path(project, env) + output
 
 
 def stack_set_name(prefix: str, env: str, kind: str) -> str:

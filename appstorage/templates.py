@@ -12,9 +12,10 @@ from troposphere import Export, GetAtt, Output, Ref, Template
 from .adapter import build_bucket, build_bucket_policy, build_table
 from .alarms import replication_alarms, table_alarms
 from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT
+from .handoff import publish_outputs
 from .inputs import TemplateKind
 from .model import Config, Environment
-from .naming import Purpose, export_name, output_name, table_arn
+from .naming import Purpose, export_name, output_name, output_parameter_path, table_arn
 from .parameters import build_conditions, build_parameters
 from .replication import (
     REPLICATED,
@@ -25,6 +26,7 @@ from .replication import (
     rule_id,
 )
 from .table import GSI_NAMES
+from .tags import standard_tags
 
 __all__ = [
     "KINDS",
@@ -64,6 +66,13 @@ def _output(
             Value=value,
             Export=Export(export_name(config.project, env.name, name)),
         )
+    )
+
+
+def _publish_outputs(template: Template, config: Config, env: Environment) -> None:
+    """Every output also as an SSM parameter in the stack's account and region (the hand-off)."""
+    publish_outputs(
+        template, output_parameter_path(config.project, env.name), tags=standard_tags(config, env)
     )
 
 
@@ -186,6 +195,7 @@ def build_primary_template(config: Config, env: Environment) -> Template:
             GetAtt(Purpose.FRONTEND.logical_id, "WebsiteURL"),
             "HTTP-only S3 website endpoint of the frontend bucket (website: true).",
         )
+    _publish_outputs(template, config, env)
     return template
 
 
@@ -220,6 +230,7 @@ def build_replica_template(config: Config, env: Environment) -> Template:
     for purpose in REPLICA_BUCKETS:
         _bucket_outputs(template, config, env, purpose)
     _spa_outputs(template, config, env)
+    _publish_outputs(template, config, env)
     return template
 
 

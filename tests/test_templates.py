@@ -148,7 +148,8 @@ def test_every_taggable_resource_has_the_standard_tags(name: str) -> None:
         # A global table is tagged per replica.
         tag_lists = [r["Tags"] for r in props["Replicas"]] if "Replicas" in props else [props["Tags"]]
         for tag_list in tag_lists:
-            tags = {t["Key"]: t["Value"] for t in tag_list}
+            # AWS::SSM::Parameter's Tags is a JSON object, every other type's a list of Key/Value.
+            tags = tag_list if isinstance(tag_list, dict) else {t["Key"]: t["Value"] for t in tag_list}
             env = name.split("-")[0]
             assert tags["project"] == "tattoo-directory", logical
             assert tags["environment"] == env
