@@ -1,9 +1,10 @@
 """What the embedded emulator (moto) adds to moto's CloudFormation: models for
-``AWS::DynamoDB::GlobalTable`` and ``AWS::CloudWatch::Alarm``, a model for ``AWS::S3::Bucket`` in
-place of moto's, and GetBucketReplication answering what was put.
+``AWS::DynamoDB::GlobalTable`` and ``AWS::CloudWatch::Alarm``, models for ``AWS::S3::Bucket`` and
+``AWS::SSM::Parameter`` in place of moto's, and GetBucketReplication answering what was put.
 
 moto 5 has no model for the first two and skips such resources with a warning; its bucket model
-drops most of a bucket's properties, and its GetBucketReplication answers made-up rule elements.
+drops most of a bucket's properties, its SSM parameter model fails on a template's tags, and its
+GetBucketReplication answers made-up rule elements.
 :func:`register_models` (called by ``stacksets.local.run_local_server`` and the tests' moto
 server) makes moto's parser use the models below and corrects GetBucketReplication.
 
@@ -20,6 +21,8 @@ it corrects:
   backend;
 * :mod:`.bucket`: :class:`Bucket`, moto's bucket with every property the templates use applied
   through moto's S3 backend;
+* :mod:`.parameter`: :class:`SsmParameter`, a parameter through moto's SSM backend (the stacks'
+  outputs handed over);
 * :mod:`.s3_replication`: GetBucketReplication answering the stored rules;
 * :mod:`.marker`: ``GET /moto-api/appstorage``, which tells a server with these models from a
   plain moto server.
@@ -35,21 +38,31 @@ from .alarm import MetricAlarm
 from .bucket import Bucket
 from .global_table import GLOBAL_TABLE_VERSION, GlobalTable, ReplicaTable
 from .marker import MARKER_ROUTE, describe_emulator
+from .parameter import SsmParameter
 from .s3_replication import get_bucket_replication
 
-__all__ = ["GLOBAL_TABLE_VERSION", "Bucket", "GlobalTable", "MetricAlarm", "ReplicaTable", "register_models"]
+__all__ = [
+    "GLOBAL_TABLE_VERSION",
+    "Bucket",
+    "GlobalTable",
+    "MetricAlarm",
+    "ReplicaTable",
+    "SsmParameter",
+    "register_models",
+]
 
 
 def register_models() -> None:
-    """Make moto's CloudFormation parser use :class:`GlobalTable`, :class:`MetricAlarm` and
-    :class:`Bucket`, and moto's S3 answer GetBucketReplication as stored; a moto server of this
-    process answers ``GET /moto-api/appstorage`` (:mod:`.marker`). Idempotent.
+    """Make moto's CloudFormation parser use :class:`GlobalTable`, :class:`MetricAlarm`,
+    :class:`Bucket` and :class:`SsmParameter`, and moto's S3 answer GetBucketReplication as
+    stored; a moto server of this process answers ``GET /moto-api/appstorage`` (:mod:`.marker`). Idempotent.
 
     Defining the classes registered them: moto's parser maps each type to the last class of
     ``CloudFormationModel.__subclasses__()`` (creation order) that declares it, so :class:`Bucket`,
     defined after moto's ``FakeBucket`` (which :mod:`.bucket` imports first), is the one for
-    ``AWS::S3::Bucket``. The parser caches its maps, so the caches are cleared in case moto built
-    them already (and again after the check, so that moto builds them when it first parses a
+    ``AWS::S3::Bucket`` (and :class:`SsmParameter`, after moto's ``Parameter``, for
+    ``AWS::SSM::Parameter``). The parser caches its maps, so the caches are cleared in case moto
+    built them already (and again after the check, so that moto builds them when it first parses a
     template, as it would); a map that does not resolve to these models (another moto) is an error
     rather than a silent fallback.
     """
@@ -62,7 +75,7 @@ def register_models() -> None:
     models = parsing.get_model_map()
     for cached in caches:
         cached.cache_clear()
-    for model in (GlobalTable, MetricAlarm, Bucket):
+    for model in (GlobalTable, MetricAlarm, Bucket, SsmParameter):
         if models.get(model.cloudformation_type()) is not model:
             raise RuntimeError(
                 f"moto maps {model.cloudformation_type()} to {models.get(model.cloudformation_type())}, "

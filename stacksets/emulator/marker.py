@@ -24,7 +24,12 @@ __all__ = ["MARKER_PATH", "MARKER_ROUTE", "MODELLED_TYPES", "describe_emulator"]
 MARKER_ROUTE = "{0}" + MARKER_PATH
 
 #: The types the emulator models (kept in step with ``register_models``).
-MODELLED_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::CloudWatch::Alarm", "AWS::S3::Bucket")
+MODELLED_TYPES = (
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::CloudWatch::Alarm",
+    "AWS::S3::Bucket",
+    "AWS::SSM::Parameter",
+)
 
 
 def describe_emulator(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
