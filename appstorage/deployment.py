@@ -57,6 +57,19 @@ PREFERENCE_RANGES = {
 #: (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
 MAX_ORGANIZATIONAL_UNITS, MAX_ACCOUNTS = 50, 100_000
 
+#: ``read_concurrency``: how many reads in member accounts (their stacks and outputs, each with its
+#: AssumeRole) and per-instance reads in the administration account run at once. AWS throttles
+#: STS and CloudFormation calls per account with token buckets (AWS Security Blog, "How to monitor
+#: and query IAM resources at scale, part 2"; the IAM User Guide's "IAM and AWS STS quotas" page
+#: sets no per-second AssumeRole figure the caller could size to), and botocore's adaptive retry
+#: mode (stacksets.session) slows a client down when it is throttled rather than failing. 16 at
+#: about 100 ms a call is at most ~160 requests a second from one deploy, of which AssumeRole (one
+#: per account) is a third at most, and at most one read at a time in any member account and
+#: Region: low enough not to starve other callers of the administration account, high enough
+#: that 1,000 accounts x 2 Regions are read in about 20 s. Raise it for more accounts, lower it
+#: when other automation shares the administration account and gets throttled.
+DEFAULT_READ_CONCURRENCY, MAX_READ_CONCURRENCY = 16, 64
+
 
 @dataclass(frozen=True)
 class OperationPreferences:
@@ -179,6 +192,7 @@ class Deployment:
     operation_preferences: OperationPreferences = OperationPreferences()
     template_bucket: str | None = None
     overrides: tuple[ParameterOverride, ...] = ()
+    read_concurrency: int = DEFAULT_READ_CONCURRENCY
 
     def __post_init__(self) -> None:
         for name in ("accounts", "organizational_units", "overrides"):
@@ -203,6 +217,14 @@ class Deployment:
         problems.add("execution_role_name", v.check_iam_role_name(self.execution_role_name))
         if self.template_bucket is not None:
             problems.add("template_bucket", v.check_bucket_name(self.template_bucket))
+        if not 1 <= self.read_concurrency <= MAX_READ_CONCURRENCY:
+            problems.add(
+                "read_concurrency",
+                (
+                    f"{self.read_concurrency} reads at a time; the deployer runs 1 to {MAX_READ_CONCURRENCY}",
+                    f"write a number from 1 to {MAX_READ_CONCURRENCY} (default {DEFAULT_READ_CONCURRENCY})",
+                ),
+            )
         problems.raise_for(self)
 
 
@@ -331,6 +353,7 @@ DEPLOYMENT_KEYS = (
     "operation_preferences",
     "template_bucket",
     "overrides",
+    "read_concurrency",
 )
 
 
@@ -353,6 +376,8 @@ def read_deployment(r: Reader, raw: Any) -> Deployment | None:
     for key in ("administration_role_arn", "execution_role_name", "template_bucket"):
         if (text := r.typed(d, key, str)) is not None:
             kwargs[key] = text
+    if (workers := r.typed(d, "read_concurrency", int)) is not None:
+        kwargs["read_concurrency"] = workers
     with r.at("auto_deployment"):
         ad = r.mapping(d.get("auto_deployment"), ("enabled", "retain_stacks_on_account_removal"))
         flags = {k: flag for k in ad if (flag := r.typed(ad, k, bool)) is not None}

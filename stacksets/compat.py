@@ -30,12 +30,22 @@ class Compat:
     #: ``StackSet-<name>-<guid>``). When False, a StackId that does not resolve is looked up by name
     #: among the account's stacks; on AWS it means the instance has no stack.
     resolves_stack_ids: bool = True
+    #: DescribeStacks of an instance's stack reports the parameters the stack runs with: the stack
+    #: set's, overlaid with the instance's overrides, kept up to date by UpdateStackSet and
+    #: UpdateStackInstances, an SSM-typed one as the parameter's name (its value in ResolvedValue).
+    #: moto reports an SSM-typed parameter's resolved value as ParameterValue and leaves the stack
+    #: with the parameters it was created with when UpdateStackInstances changes the overrides.
+    #: When False, a plan reads every instance's overrides with DescribeStackInstance
+    #: (:func:`stacksets.observe.read_overrides`).
+    reports_instance_parameters: bool = True
 
 
 #: AWS itself.
 AWS = Compat()
 #: moto's server.
-EMULATOR = Compat(reports_managed_execution=False, resolves_stack_ids=False)
+EMULATOR = Compat(
+    reports_managed_execution=False, resolves_stack_ids=False, reports_instance_parameters=False
+)
 
 
 def for_endpoint(endpoint_url: str | None, *, local: bool = False) -> Compat:

@@ -1,7 +1,9 @@
 """Observed state: a stack set as CloudFormation reports it, read with an injected client.
 
 Read-only calls: DescribeStackSet, ListStackInstances and ListStackSetOperations (both
-paginated), and DescribeStackInstance per instance when overrides are to be compared.
+paginated), and each instance's parameter overrides when they are to be compared: from the
+instance's own stack where that tells them for sure, else DescribeStackInstance
+(:func:`read_overrides`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import attrs
 from botocore.exceptions import ClientError
 
 from .awserrors import error_code
-from .model import ObservedInstance, ObservedStackSet
+from .model import DesiredStackSet, ObservedInstance, ObservedStackSet
+from .parallel import parallel_map
+from .stacks import InstanceStacks
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIVE_OPERATION_STATUSES",
     "observe_stack_set",
+    "read_overrides",
     "running_operations",
 ]
 
@@ -60,24 +65,85 @@ def _instances(cfn: CloudFormationClient, name: str, call_as: str) -> tuple[Obse
     return tuple(out)
 
 
+def _described(cfn: CloudFormationClient, name: str, call_as: str, i: ObservedInstance) -> ObservedInstance:
+    """The instance with its ParameterOverrides as DescribeStackInstance reports them
+    (ListStackInstances does not)."""
+    data = cfn.describe_stack_instance(
+        StackSetName=name,
+        StackInstanceAccount=i.account,
+        StackInstanceRegion=i.region,
+        CallAs=call_as,  # type: ignore[arg-type]
+    )["StackInstance"]
+    overrides = {p["ParameterKey"]: p.get("ParameterValue", "") for p in data.get("ParameterOverrides", [])}
+    return attrs.evolve(i, overrides=overrides)
+
+
 def _with_overrides(
     cfn: CloudFormationClient, name: str, call_as: str, instances: tuple[ObservedInstance, ...]
 ) -> tuple[ObservedInstance, ...]:
-    """The instances with their ParameterOverrides: ListStackInstances does not report them,
-    DescribeStackInstance does (one read per instance)."""
-    out = []
-    for i in instances:
-        data = cfn.describe_stack_instance(
-            StackSetName=name,
-            StackInstanceAccount=i.account,
-            StackInstanceRegion=i.region,
-            CallAs=call_as,  # type: ignore[arg-type]
-        )["StackInstance"]
-        overrides = {
-            p["ParameterKey"]: p.get("ParameterValue", "") for p in data.get("ParameterOverrides", [])
-        }
-        out.append(attrs.evolve(i, overrides=overrides))
-    return tuple(out)
+    """The instances with their ParameterOverrides (one DescribeStackInstance per instance)."""
+    return tuple(_described(cfn, name, call_as, i) for i in instances)
+
+
+#: How DescribeStacks shows a NoEcho parameter's value.
+NO_ECHO = "****"
+
+
+def _desired_overrides(desired: DesiredStackSet, i: ObservedInstance) -> dict[str, str] | None:
+    """The overrides configured for the observed instance (matched as the planner matches: its
+    account, or its OU under SERVICE_MANAGED, in its Region); None when none is configured."""
+    for want in desired.instances:
+        if want.region == i.region and want.account in (i.account, i.organizational_unit):
+            return dict(want.overrides)
+    return None
+
+
+def read_overrides(
+    cfn: CloudFormationClient, desired: DesiredStackSet, observed: ObservedStackSet, stacks: InstanceStacks
+) -> ObservedStackSet:
+    """``observed`` with each instance's parameter overrides, without a DescribeStackInstance
+    (administration account) per instance when nothing about overrides changed.
+
+    The instance's own stack (DescribeStacks in its account and Region, ``stacks.workers`` at a
+    time) reports the parameters it runs with: the stack set's, overlaid with the instance's
+    overrides. When they equal the observed stack set's parameters overlaid with the overrides
+    configured for that instance, those are taken as its overrides. Everything else gets a
+    DescribeStackInstance (also run ``stacks.workers`` at a time): an instance that is not CURRENT
+    (its stack may not run the stack set's parameters yet), that no configured instance matches,
+    whose stack cannot be read (no stack, the role cannot be assumed, DescribeStacks denied) or
+    shows a NoEcho value, whose parameters differ (an override changed outside the deployer, or
+    one to add or remove), and every instance when the stack set's parameters are to change or
+    the endpoint does not report the stack's parameters as AWS does
+    (:attr:`~stacksets.compat.Compat.reports_instance_parameters`).
+
+    What the stack cannot show: an override whose value equals the stack set's value of that
+    parameter (the stack runs the same value either way), e.g. one set by hand, or left behind
+    when it was removed from the configuration. The instance runs what the configuration asks, so
+    nothing is planned. At the next change of that parameter in the stack set every instance's
+    overrides are read with DescribeStackInstance (see above), the leftover override is seen, and
+    the instance is updated with the configured overrides, as it would have been today.
+    """
+    unchanged = dict(observed.parameters) == dict(desired.parameters)
+    use_stacks = stacks.compat.reports_instance_parameters and unchanged
+
+    def one(i: ObservedInstance) -> ObservedInstance:
+        want = _desired_overrides(desired, i)
+        if use_stacks and want is not None and i.status == "CURRENT":
+            try:
+                running = stacks.parameters(desired.name, i)
+            except ClientError:
+                running = None
+            if (
+                running is not None
+                and NO_ECHO not in running.values()
+                and running == {**observed.parameters, **want}
+            ):
+                return attrs.evolve(i, overrides=want)
+        return _described(cfn, observed.name, desired.call_as, i)
+
+    return attrs.evolve(
+        observed, instances=tuple(parallel_map(one, observed.instances, workers=stacks.workers))
+    )
 
 
 def observe_stack_set(

@@ -26,9 +26,10 @@ from botocore.exceptions import ClientError
 from .awserrors import error_code, unreadable_reason
 from .errors import DataLossRefused, Declined, Phase, add_stop_context
 from .model import DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
-from .observe import observe_stack_set
+from .observe import observe_stack_set, read_overrides
 from .operations import OperationResult, OperationRunner
 from .outputs import InstanceKey, StackOutputs, verify_replica_outputs
+from .parallel import parallel_map
 from .plan import needs_stack_set_update, plan_blocks_deploy, plan_stack_set
 from .requests import instance_operations, removal_targets, stack_set_request
 from .retained import check_before_create
@@ -87,12 +88,17 @@ def with_instance_templates(
     instances not reached still run the old one: the planner diffs the desired template
     against theirs too (:func:`~stacksets.plan.instance_data_loss`), so a retry cannot push a
     replacing template to them without --allow-replacement. Read in the target account and
-    region like the outputs; a template that cannot be read is recorded as ``template_error``.
+    region like the outputs (``stacks.workers`` at a time); a template that cannot be read is
+    recorded as ``template_error``.
     """
     return attrs.evolve(
         observed,
         instances=tuple(
-            _with_template(desired, i, stacks) if i.status == "OUTDATED" else i for i in observed.instances
+            parallel_map(
+                lambda i: _with_template(desired, i, stacks) if i.status == "OUTDATED" else i,
+                observed.instances,
+                workers=stacks.workers,
+            )
         ),
     )
 
@@ -110,6 +116,13 @@ def _with_template(
     return attrs.evolve(instance, template_body=body)
 
 
+def _observe(
+    cfn: CloudFormationClient, desired: DesiredStackSet, stacks: InstanceStacks
+) -> ObservedStackSet | None:
+    observed = observe_stack_set(cfn, desired.name, desired.call_as)
+    return None if observed is None else read_overrides(cfn, desired, observed, stacks)
+
+
 def plan_rollout(
     cfn: CloudFormationClient,
     desired: Sequence[DesiredStackSet],
@@ -125,10 +138,12 @@ def plan_rollout(
     plans: list[StackSetPlan] = []
     resumed: list[OperationResult] = []
     for d in desired:
-        # Overrides are only reported per instance (DescribeStackInstance): a plan always reads
-        # them, even when the configuration has none, so that removing an override (an instance
-        # still running with an old value, e.g. an old key ARN) is planned as an update too.
-        observed = observe_stack_set(cfn, d.name, d.call_as, with_overrides=True)
+        # Overrides are only reported per instance: a plan always reads them, even when the
+        # configuration has none, so that removing an override (an instance still running with an
+        # old value, e.g. an old key ARN) is planned as an update too. read_overrides reads them
+        # from each instance's stack (in parallel) where that is conclusive, else with
+        # DescribeStackInstance.
+        observed = _observe(cfn, d, stacks)
         if resume is not None and observed is not None and observed.running_operation_ids:
             resume.reporter.info(
                 f"{d.name}: waiting for {len(observed.running_operation_ids)} operation(s) already in flight"
@@ -136,7 +151,7 @@ def plan_rollout(
             resumed += [
                 resume.wait(d.name, op, len(observed.instances)) for op in observed.running_operation_ids
             ]
-            observed = observe_stack_set(cfn, d.name, d.call_as, with_overrides=True)
+            observed = _observe(cfn, d, stacks)
         if observed is not None:
             observed = with_instance_templates(d, observed, stacks)
         plans.append(plan_stack_set(d, observed, require_managed_execution=require_managed_execution))

@@ -26,12 +26,19 @@ __all__ = ["InstanceStacks"]
 
 class InstanceStacks:
     """The stacks of stack instances, read in each instance's account and Region with the role
-    ``role_name`` (the stack set execution role: it exists in every target account)."""
+    ``role_name`` (the stack set execution role: it exists in every target account).
 
-    def __init__(self, factory: ClientFactory, role_name: str, compat: Compat = AWS) -> None:
+    ``workers``: how many of these reads (and of the per-instance reads in the administration
+    account that stand in for them) run at once (:func:`~stacksets.parallel.parallel_map`; the
+    configuration's ``deployment.read_concurrency``)."""
+
+    def __init__(
+        self, factory: ClientFactory, role_name: str, compat: Compat = AWS, *, workers: int = 1
+    ) -> None:
         self.factory = factory
         self.role_name = role_name
         self.compat = compat
+        self.workers = workers
 
     def client(self, account: str, region: str) -> CloudFormationClient:
         """CloudFormation in the instance's account and Region."""
@@ -64,6 +71,15 @@ class InstanceStacks:
                 if name.startswith(f"StackSet-{stack_set}-") or name == f"StackSet:{stack_set}":
                     return dict(stack)
         return None
+
+    def parameters(self, stack_set: str, instance: ObservedInstance) -> dict[str, str] | None:
+        """The parameters the instance's stack runs with (DescribeStacks), by key; None when it has
+        no stack. SSM-typed parameters read as the parameter's name (ResolvedValue is not used),
+        NoEcho ones as ``****``. Raises ClientError when the stack cannot be read."""
+        stack = self.stack(stack_set, instance)
+        if stack is None:
+            return None
+        return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 
     def template_body(self, stack_set: str, instance: ObservedInstance) -> str | None:
         """The template the instance's stack runs (GetTemplate, Original stage), as text; None when

@@ -66,6 +66,8 @@ def environment_tools(
             reporter=reporter,
             count_progress=count_progress,
         ),
-        stacks=InstanceStacks(factory, env.deployment.execution_role_name, compat),
+        stacks=InstanceStacks(
+            factory, env.deployment.execution_role_name, compat, workers=env.deployment.read_concurrency
+        ),
         stager=TemplateStager(factory, limit=template_limit, reporter=reporter),
     )
