@@ -29,6 +29,7 @@ __all__ = [
     "ObservedStackSet",
     "ParameterChange",
     "ResourceChange",
+    "Scope",
     "SettingChange",
     "StackSetPlan",
     "TemplateDiff",
@@ -223,6 +224,26 @@ class InstanceDiff:
 
 
 @attrs.frozen
+class Scope:
+    """The part of an environment's instances a run acts on (``deploy --accounts/--regions``, or a
+    wave): ``accounts`` and ``regions`` each empty for all of them."""
+
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def covers(self, account: str, region: str) -> bool:
+        return (not self.accounts or account in self.accounts) and (
+            not self.regions or region in self.regions
+        )
+
+    @property
+    def text(self) -> str:
+        parts = [f"--accounts {','.join(self.accounts)}"] if self.accounts else []
+        parts += [f"--regions {','.join(self.regions)}"] if self.regions else []
+        return " ".join(parts) or "all instances"
+
+
+@attrs.frozen
 class StackSetPlan:
     """What deploying one stack set will do. Pure data, printable and JSON-serialisable."""
 
@@ -237,6 +258,14 @@ class StackSetPlan:
     notes: tuple[str, ...] = ()
     #: why deploy refuses this plan whatever the options (a change CloudFormation refuses)
     blockers: tuple[str, ...] = ()
+    #: a run limited to part of the instances (:mod:`stacksets.staged`); None: all of them
+    scope: Scope | None = None
+    #: left for a later run by :attr:`scope`: instances that stay (or become) OUTDATED, as
+    #: "account region" labels, and instances not created yet
+    left_outdated: tuple[str, ...] = ()
+    left_to_create: tuple[DesiredInstance, ...] = ()
+    #: the configured waves (``deployment.waves``), as this stack set's accounts per wave
+    waves: tuple[tuple[str, ...], ...] = ()
 
     @property
     def data_loss(self) -> tuple[ResourceChange, ...]:

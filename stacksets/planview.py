@@ -16,7 +16,15 @@ from appstorage.inputs import SSM_PARAMETER_TYPE
 from .model import DesiredStackSet, ObservedInstance, ResourceChange, StackSetPlan
 from .plan import all_data_loss, needs_stack_set_update
 
-__all__ = ["instance_region", "plan_to_json", "render_plan", "shown_value"]
+__all__ = [
+    "LISTED",
+    "instance_region",
+    "listed",
+    "plan_to_json",
+    "render_plan",
+    "shown_value",
+    "staged_lines",
+]
 
 
 def instance_region(desired: DesiredStackSet) -> str:
@@ -61,6 +69,7 @@ def _render_one(plan: StackSetPlan) -> list[str]:
     lines = [f"Stack set {desired.name} ({desired.kind}, {instance_region(desired)}): {plan.action}"]
     lines.extend(f"  BLOCKED: {b}" for b in plan.blockers)
     lines.extend(f"  NOTE: {n}" for n in plan.notes)
+    lines.extend(staged_lines(plan))
     if not plan.changed:
         return lines
     for setting in plan.settings:
@@ -92,6 +101,44 @@ def _render_one(plan: StackSetPlan) -> list[str]:
         )
         lines.extend(f"    - {_observed_label(desired, i)}" for i in plan.instances.remove)
         lines.extend(f"    ~ {_observed_label(desired, i)} (outdated)" for i in plan.instances.outdated)
+    return lines
+
+
+#: How many instances a line of the plan lists before "and N more" (--json lists every one).
+LISTED = 10
+
+
+def listed(labels: Sequence[str]) -> str:
+    """``labels`` joined, the first :data:`LISTED` of them and how many more."""
+    more = len(labels) - LISTED
+    return ", ".join(labels[:LISTED]) + (f" and {more} more" if more > 0 else "")
+
+
+def staged_lines(plan: StackSetPlan) -> list[str]:
+    """A run limited to a subset (``--accounts/--regions``) or a wave: what it leaves for later
+    (instances left OUTDATED, instances not created yet, and what updates them), and the waves."""
+    lines: list[str] = []
+    if plan.waves:
+        lines.append("  Waves (deployment.waves; deploy stops between waves when anything failed):")
+        lines.extend(
+            f"    {n}. {listed(accounts) if accounts else '(none of its instances)'}"
+            for n, accounts in enumerate(plan.waves, 1)
+        )
+    if plan.scope is None:
+        return lines
+    lines.append(f"  This run: {plan.scope.text}")
+    later = "a deploy without --accounts/--regions updates them"
+    if plan.left_outdated:
+        lines.append(
+            f"  Left OUTDATED after this run ({len(plan.left_outdated)}): "
+            f"{listed(plan.left_outdated)}; {later}"
+        )
+    if plan.left_to_create:
+        labels = [f"{i.account} {i.region}" for i in plan.left_to_create]
+        lines.append(
+            f"  Left to create ({len(labels)}): {listed(labels)}; a deploy without --accounts/--regions "
+            "creates them"
+        )
     return lines
 
 
@@ -170,6 +217,15 @@ def _plan_json(plan: StackSetPlan) -> dict[str, Any]:
             "remove": [_observed_json(i) for i in plan.instances.remove],
             "outdated": [_observed_json(i) for i in plan.instances.outdated],
         },
+        # deploy --accounts/--regions (or a wave): the subset, and what stays for a later run
+        "scope": (
+            None
+            if plan.scope is None
+            else {"accounts": list(plan.scope.accounts), "regions": list(plan.scope.regions)}
+        ),
+        "left_outdated": list(plan.left_outdated),
+        "left_to_create": [{"account": i.account, "region": i.region} for i in plan.left_to_create],
+        "waves": [list(accounts) for accounts in plan.waves],
     }
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "operation_preferences",
     "removal_targets",
     "stack_set_request",
+    "stack_set_update_targets",
 ]
 
 InstanceApi = Literal["CreateStackInstances", "UpdateStackInstances", "DeleteStackInstances"]
@@ -122,6 +123,32 @@ def stack_set_request(
             desired.operation_preferences, [i.region for i in desired.instances]
         )
     return request
+
+
+def stack_set_update_targets(plan: StackSetPlan) -> dict[str, Any]:
+    """What limits an UpdateStackSet to the plan's :attr:`~stacksets.model.StackSetPlan.scope`
+    (``deploy --accounts/--regions``, a wave): ``Accounts`` (SELF_MANAGED) or ``DeploymentTargets``
+    (SERVICE_MANAGED: the OUs, with the scope's accounts as an INTERSECTION filter, see
+    :func:`stacksets.staged.narrow`) and ``Regions`` of the scope's instances that exist. Empty
+    without a scope: an UpdateStackSet naming no instances updates every one. AWS marks the
+    instances left out OUTDATED when the template or parameters change (:mod:`stacksets.staged`)."""
+    if plan.scope is None:
+        return {}
+    desired = plan.desired
+    add = {(i.account, i.region) for i in plan.instances.add}
+    existing = [i for i in desired.instances if (i.account, i.region) not in add]
+    targets = sorted({i.account for i in existing})
+    out: dict[str, Any] = {}
+    if desired.permission_model == "SERVICE_MANAGED":
+        deployment_targets: dict[str, Any] = {"OrganizationalUnitIds": targets}
+        if desired.account_filter is not None:
+            deployment_targets["Accounts"] = list(desired.account_filter.accounts)
+            deployment_targets["AccountFilterType"] = desired.account_filter.type
+        out["DeploymentTargets"] = deployment_targets
+    else:
+        out["Accounts"] = targets
+    out["Regions"] = sorted({i.region for i in existing})
+    return out
 
 
 def instances_request(

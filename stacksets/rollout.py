@@ -31,7 +31,7 @@ from .operations import OperationResult, OperationRunner
 from .outputs import InstanceKey, StackOutputs, verify_replica_outputs
 from .parallel import parallel_map
 from .plan import needs_stack_set_update, plan_blocks_deploy, plan_stack_set
-from .requests import instance_operations, removal_targets, stack_set_request
+from .requests import instance_operations, removal_targets, stack_set_request, stack_set_update_targets
 from .retained import check_before_create
 from .stacks import InstanceStacks
 from .staging import TemplateStager
@@ -178,6 +178,8 @@ def apply_phase(
         runner.create_stack_set(desired.name, stack_set_request(desired, stager.source(desired)))
     elif updated_all:
         request = stack_set_request(desired, stager.source(desired), update=True)
+        # A scoped run (--accounts/--regions, a wave) names the instances it updates.
+        request.update(stack_set_update_targets(plan))
         total = len(desired.instances) - len(plan.instances.add)
         results.append(runner.run(desired.name, "UpdateStackSet", request, total=total))
     operations = instance_operations(plan, updated_all=updated_all)

@@ -23,8 +23,9 @@ from ..operations import Runtime
 from ..preflight import TEMPLATE_BODY_LIMIT
 from ..progress import CliReporter, LogReporter, RichReporter
 from ..session import DEFAULT_MAX_ATTEMPTS, ClientFactory
+from ..staged import subset_problems
 from .commands import COMMANDS
-from .context import EXIT_BAD_INPUT, EXIT_FAILED, BadInput, Context
+from .context import EXIT_BAD_INPUT, EXIT_FAILED, BadInput, Context, run_scope
 from .failures import DEBUG_VARIABLE, failure
 from .lastcall import CallTracker
 from .local import add_local_arguments, select_endpoint
@@ -69,7 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan: exit 0 without changes, 2 with changes, 1 on any error (bad input included)",
     )
     common.add_argument(
+        "--accounts",
+        help="deploy, plan: only these accounts' instances (comma-separated, of the environment's targets)",
+    )
+    common.add_argument(
+        "--regions", help="deploy, plan: only the instances in these regions (comma-separated)"
+    )
+    common.add_argument(
         "--outputs-file", help="outputs JSON path ({env} is replaced; default build/<env>/outputs.json)"
+    )
+    common.add_argument(
+        "--no-outputs",
+        action="store_true",
+        help="deploy: do not read the outputs after the rollout (the outputs command reads them)",
     )
     common.add_argument(
         "--max-attempts",
@@ -97,8 +110,20 @@ def _check_options(args: argparse.Namespace) -> None:
     args.json = args.format == "json"
     if args.detailed_exitcode and args.command != "plan":
         raise BadInput("--detailed-exitcode is an option of plan")
+    if args.no_outputs and args.command != "deploy":
+        raise BadInput(f"--no-outputs is an option of deploy, not {args.command}")
     if args.format == "markdown" and args.command not in MARKDOWN_COMMANDS:
         raise BadInput(f"--format markdown is for {', '.join(MARKDOWN_COMMANDS)}, not {args.command}")
+    for flag in ("accounts", "regions"):
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if args.command not in ("deploy", "plan"):
+            raise BadInput(f"--{flag} is an option of deploy and plan, not {args.command}")
+        items = tuple(dict.fromkeys(x.strip() for x in value.split(",") if x.strip()))
+        if not items:
+            raise BadInput(f"--{flag} names nothing: write --{flag} A,B (comma-separated)")
+        setattr(args, flag, items)
 
 
 def _check_confirmation(args: argparse.Namespace, stdin_tty: bool) -> None:
@@ -133,6 +158,11 @@ def _select_environments(args: argparse.Namespace, config: Config) -> list[Envir
         problem = endpoint_problem(args.endpoint_url)
         if problem:
             raise BadInput(f"--endpoint-url {args.endpoint_url!r} {problem}")
+    scope = run_scope(args)
+    if scope is not None:
+        problems = [p for env in envs for p in subset_problems(env, scope)]
+        if problems:
+            raise BadInput("\n".join(dict.fromkeys(problems)))
     return envs
 
 

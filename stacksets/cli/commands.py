@@ -28,12 +28,14 @@ from ..drcheck.reader import dr_check
 from ..drcheck.render import read_hints, render_dr_check, report_to_json, summary_line
 from ..drift import detect_drift, drift_to_json, render_drift
 from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_context
+from ..model import StackSetPlan
 from ..observe import observe_stack_set
 from ..operations import OperationResult
 from ..outputs import collect_outputs
 from ..planview import instance_region, plan_to_json, render_plan
 from ..preflight import preflight
 from ..rollout import deploy, plan_rollout
+from ..staged import narrow
 from ..toolkit import Tools
 from .context import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, Context
 from .local import cmd_local
@@ -62,13 +64,19 @@ def _plan(ctx: Context, tools: Tools, *, resume: bool = False) -> Any:
     )
 
 
+def _staged(ctx: Context, plans: Sequence[StackSetPlan]) -> tuple[StackSetPlan, ...]:
+    """``plans`` limited to the run's subset (``--accounts``/``--regions``), if any."""
+    scope = ctx.scope
+    return tuple(plans) if scope is None else tuple(narrow(p, scope) for p in plans)
+
+
 def cmd_plan(ctx: Context) -> int:
     """Exit 0; with ``--detailed-exitcode`` 0 without changes and 2 (:data:`EXIT_CHANGES`) with
     changes (a BLOCKED plan is a plan with changes too; deploy refuses it)."""
     result: dict[str, Any] = {}
     plans_by_env = {}
     for env in ctx.environments:
-        plans = _plan(ctx, ctx.tools(env)).plans
+        plans = _staged(ctx, _plan(ctx, ctx.tools(env)).plans)
         plans_by_env[env.name] = plans
         if ctx.format == "json":
             result[env.name] = plan_to_json(plans)
@@ -127,7 +135,7 @@ def cmd_deploy(ctx: Context) -> int:
         env = tools.env
         try:
             planned = _plan(ctx, tools, resume=True)
-            plans = planned.plans
+            plans = _staged(ctx, planned.plans)
             if not ctx.args.json:
                 ctx.out.print(f"[bold]{env.name}[/bold]")
                 ctx.out.print(render_plan(plans), markup=False, highlight=False)

@@ -12,7 +12,7 @@ from rich.console import Console
 from appstorage.config import Config, Environment
 
 from ..compat import Compat
-from ..model import StackSetPlan
+from ..model import Scope, StackSetPlan
 from ..operations import Runtime
 from ..preflight import TEMPLATE_BODY_LIMIT
 from ..progress import CliReporter
@@ -27,6 +27,7 @@ __all__ = [
     "EXIT_OK",
     "BadInput",
     "Context",
+    "run_scope",
 ]
 
 #: 0 ok, 1 an operation failed or was refused, 2 bad input (configuration, environment, options),
@@ -39,6 +40,14 @@ EXIT_CHANGES = 2
 
 class BadInput(Exception):
     """Wrong options or configuration: exit 2 before any API call."""
+
+
+def run_scope(args: argparse.Namespace) -> Scope | None:
+    """The subset ``--accounts``/``--regions`` name (None: every instance)."""
+    accounts, regions = getattr(args, "accounts", None), getattr(args, "regions", None)
+    if accounts is None and regions is None:
+        return None
+    return Scope(accounts=tuple(accounts or ()), regions=tuple(regions or ()))
 
 
 @attrs.define
@@ -77,6 +86,11 @@ class Context:
         if self.args.outputs_file:
             return Path(str(self.args.outputs_file).replace("{env}", env.name))
         return Path("build") / env.name / "outputs.json"
+
+    @property
+    def scope(self) -> Scope | None:
+        """The subset of the run (``--accounts``/``--regions``); None: every instance."""
+        return run_scope(self.args)
 
     @property
     def format(self) -> str:

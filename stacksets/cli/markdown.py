@@ -17,7 +17,7 @@ from ..drift import StackSetDrift, render_drift
 from ..model import StackSetPlan
 from ..outputs import StackOutputs
 from ..plan import all_data_loss
-from ..planview import instance_region, render_plan
+from ..planview import instance_region, render_plan, staged_lines
 
 __all__ = [
     "Code",
@@ -113,6 +113,12 @@ def plan_markdown(plans_by_env: Mapping[str, Sequence[StackSetPlan]]) -> str:
             for p in plans
             for c in all_data_loss(p)
         ]
+        # A subset run (--accounts/--regions): what stays OUTDATED or uncreated for a later run.
+        staged = [
+            f"- {cell(code(p.desired.name))}: {cell(line.strip())}" for p in plans for line in staged_lines(p)
+        ]
+        if staged:
+            lines += ["", "Staged rollout:", "", *staged]
         if attention:
             lines += [
                 "",
