@@ -1,19 +1,33 @@
 """``drift``: detect drift on both stack sets of an environment and report it per property.
 
-DetectStackSetDrift starts one operation per stack set (with the configured
-OperationPreferences); an operation of that kind already running (an interrupted ``drift``) is
-waited for instead of starting a second one. After it ends, ListStackInstances gives each
-instance's drift status; for every DRIFTED instance, DescribeStackResourceDrifts in the target
-account and region (the role the outputs collection assumes) gives the MODIFIED and DELETED
-resources with their expected and actual property values.
+DetectStackSetDrift starts one operation per stack set; an operation of that kind already
+running (an interrupted ``drift``, or one started in the console) is waited for instead of
+starting a second one. Detecting drift changes nothing, so it does not use the deployment's
+``operation_preferences`` (made for changes: by default one account at a time, stopping at the
+first failure, which at a thousand accounts takes hours and leaves the rest unchecked after one
+failure): :data:`DRIFT_PREFERENCES` checks every Region and account at once (CloudFormation
+throttles below that as it needs) and lets an instance whose detection fails fail alone; it is
+reported as such and the others are still checked.
+
+After the operation ends, ListStackInstances gives each instance's drift status and, for every
+DRIFTED instance, ListStackInstanceResourceDrifts (in the administration account, with that
+operation's id and the configured CallAs, all pages) gives its MODIFIED and DELETED resources
+with their expected and actual property values. Nothing is read in member accounts: no role is
+assumed there (a SERVICE_MANAGED stack set's execution role cannot be assumed by the caller
+anyway), and the calls grow with the drifted instances, not with the accounts. There is no
+member-account fallback because nothing needs one: the operation's id is always known (this run
+started the operation, or found the running one and waited for it, and reads its results right
+after it ended); an instance whose detection failed in it has no results of it to read (it is
+reported with the failure instead); anything else that cannot be read from the administration
+account cannot be read better from the member account.
 
 Exit code (documented for CI): 0 when every instance is IN_SYNC, 1 when an instance drifted or its
 drift could not be checked, and when a stack set does not exist (or, SELF_MANAGED, has no
 instances): then there is nothing to compare, which must not read as "in sync", so a scheduled
 ``drift`` job fails after someone deleted the stack sets too. An instance whose drifted resources
-cannot be read in its account (the execution role cannot be assumed there, or the call is denied)
-is reported "not checked: <reason>" and the others are still reported. An endpoint without drift
-detection (moto, ``--local``) stops the command with :class:`DriftUnavailable`.
+cannot be read (ListStackInstanceResourceDrifts denied, or the instance or the operation no
+longer found) is reported "not checked: <reason>" and the others are still reported. An endpoint
+without drift detection (moto, ``--local``) stops the command with :class:`DriftUnavailable`.
 """
 
 from __future__ import annotations
@@ -30,20 +44,22 @@ from .errors import DeployError, FailedInstance
 from .model import CallAs, DesiredStackSet, ObservedInstance
 from .observe import observe_stack_set
 from .operations import OperationRunner
-from .outputs import UNREADABLE_HINT
-from .requests import detect_drift_request
-from .stacks import InstanceStacks
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
+    from .stacks import InstanceStacks
+
 __all__ = [
+    "DRIFT_PREFERENCES",
+    "RESOURCE_DRIFTS_HINT",
     "DriftUnavailable",
     "InstanceDrift",
     "PropertyDrift",
     "ResourceDrift",
     "StackSetDrift",
     "detect_drift",
+    "drift_detection_request",
     "drift_to_json",
     "instance_drift",
     "render_drift",
@@ -53,6 +69,29 @@ __all__ = [
 
 #: Resource drift statuses worth reporting (IN_SYNC and NOT_CHECKED are not).
 RESOURCE_DRIFT_FILTERS = ("MODIFIED", "DELETED")
+#: ListStackInstanceResourceDrifts' largest page (MaxResults, 1-100 in botocore's service model).
+RESOURCE_DRIFTS_PAGE = 100
+#: The OperationPreferences of DetectStackSetDrift: every Region at once, every account at once
+#: (CloudFormation lowers the actual concurrency when it throttles), and an instance whose
+#: detection fails does not stop or cancel the others (SOFT: the concurrency stays; 100%: no
+#: failure count stops the operation). Read-only, so nothing is gained by going one by one.
+DRIFT_PREFERENCES: dict[str, Any] = {
+    "RegionConcurrencyType": "PARALLEL",
+    "MaxConcurrentPercentage": 100,
+    "FailureTolerancePercentage": 100,
+    "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+}
+#: Error codes of ListStackInstanceResourceDrifts when what it reads is gone: the instance was
+#: deleted, the stack set too, or the operation is no longer found (replaced or expired).
+_GONE = frozenset(
+    {"StackInstanceNotFoundException", "StackSetNotFoundException", "OperationNotFoundException"}
+)
+#: What to do about instances whose drifted resources could not be read.
+RESOURCE_DRIFTS_HINT = (
+    "the caller needs cloudformation:ListStackInstanceResourceDrifts on the stack set in the "
+    "administration account (with deployment.call_as as configured; no role in the member accounts); "
+    "an instance or operation not found was deleted or replaced during the check: run drift again"
+)
 _ACTIVE = frozenset({"RUNNING", "QUEUED"})
 #: Error codes of an endpoint that does not implement a call (emulators).
 _NOT_IMPLEMENTED = frozenset({"NotImplemented", "NotImplementedException", "InternalFailure"})
@@ -156,19 +195,42 @@ def _value(raw: Any) -> str:
     return "" if raw is None else str(raw)
 
 
-def resource_drifts(cfn: CloudFormationClient, stack_id: str) -> tuple[ResourceDrift, ...]:
-    """The MODIFIED and DELETED resources of one stack (DescribeStackResourceDrifts, all pages)."""
+def drift_detection_request(desired: DesiredStackSet) -> dict[str, Any]:
+    """DetectStackSetDrift over all of the stack set's instances, with :data:`DRIFT_PREFERENCES`
+    (the operation runner adds the idempotent OperationId)."""
+    return {
+        "StackSetName": desired.name,
+        "OperationPreferences": dict(DRIFT_PREFERENCES),
+        "CallAs": desired.call_as,
+    }
+
+
+def resource_drifts(
+    cfn: CloudFormationClient,
+    stack_set: str,
+    operation_id: str,
+    instance: ObservedInstance,
+    call_as: CallAs = "SELF",
+) -> tuple[ResourceDrift, ...]:
+    """The MODIFIED and DELETED resources of one stack instance as the drift detection operation
+    ``operation_id`` found them: ListStackInstanceResourceDrifts in the administration account
+    (``cfn``), every page (botocore has no paginator for it: NextToken by hand)."""
     out: list[ResourceDrift] = []
     token: str | None = None
     while True:
         kwargs: dict[str, Any] = {
-            "StackName": stack_id,
-            "StackResourceDriftStatusFilters": list(RESOURCE_DRIFT_FILTERS),
+            "StackSetName": stack_set,
+            "StackInstanceAccount": instance.account,
+            "StackInstanceRegion": instance.region,
+            "OperationId": operation_id,
+            "StackInstanceResourceDriftStatuses": list(RESOURCE_DRIFT_FILTERS),
+            "MaxResults": RESOURCE_DRIFTS_PAGE,
+            "CallAs": call_as,
         }
         if token:
             kwargs["NextToken"] = token
-        page = cfn.describe_stack_resource_drifts(**kwargs)
-        for d in page.get("StackResourceDrifts", []):
+        page = cfn.list_stack_instance_resource_drifts(**kwargs)
+        for d in page.get("Summaries", []):
             out.append(
                 ResourceDrift(
                     logical_id=d.get("LogicalResourceId", ""),
@@ -193,32 +255,48 @@ def resource_drifts(cfn: CloudFormationClient, stack_id: str) -> tuple[ResourceD
     return tuple(out)
 
 
+def _not_checked(exc: ClientError) -> str | None:
+    """Why an instance's drifted resources could not be read, when that is about the instance (the
+    call denied, or what it reads gone); None for other errors (they stop the command)."""
+    reason = unreadable_reason(exc)
+    if reason is None and error_code(exc) in _GONE:
+        message = str(exc.response.get("Error", {}).get("Message", ""))
+        reason = f"{exc.operation_name} found nothing ({error_code(exc)}{': ' + message if message else ''})"
+    return reason
+
+
 def instance_drift(
-    stacks: InstanceStacks, desired: DesiredStackSet, instance: ObservedInstance
+    cfn: CloudFormationClient,
+    desired: DesiredStackSet,
+    operation_id: str,
+    instance: ObservedInstance,
 ) -> InstanceDrift:
-    """One instance's drift; a DRIFTED one with its drifted resources, read in its account and
-    Region. An instance whose resources cannot be read there (the execution role cannot be
-    assumed, or the call is denied) is "not checked: <reason>"; other errors stop the command."""
+    """One instance's drift; a DRIFTED one with its drifted resources as the operation
+    ``operation_id`` found them, read in the administration account (``cfn``). An instance whose
+    resources cannot be read (denied, or gone) is "not checked: <reason>"; other errors stop the
+    command."""
     resources: tuple[ResourceDrift, ...] = ()
-    stack_id = instance.stack_id
     if instance.drift_status == "DRIFTED":
         try:
-            if not stack_id:
-                stack_id = str((stacks.stack(desired.name, instance) or {}).get("StackId", ""))
-            if stack_id:
-                resources = resource_drifts(stacks.client(instance.account, instance.region), stack_id)
+            resources = resource_drifts(cfn, desired.name, operation_id, instance, desired.call_as)
         except ClientError as exc:
-            reason = unreadable_reason(exc)
+            reason = _not_checked(exc)
             if reason is None:
                 raise
             return InstanceDrift(
                 instance.account,
                 instance.region,
                 instance.drift_status,
-                stack_id,
+                instance.stack_id,
                 error=f"not checked: {reason}",
             )
-    return InstanceDrift(instance.account, instance.region, instance.drift_status, stack_id, resources)
+    return InstanceDrift(
+        instance.account, instance.region, instance.drift_status, instance.stack_id, resources
+    )
+
+
+def _as_is(instance: ObservedInstance) -> InstanceDrift:
+    return InstanceDrift(instance.account, instance.region, instance.drift_status, instance.stack_id)
 
 
 def detect_drift(
@@ -226,10 +304,12 @@ def detect_drift(
     *,
     cfn: CloudFormationClient,
     runner: OperationRunner,
-    stacks: InstanceStacks,
+    stacks: InstanceStacks | None = None,
 ) -> list[StackSetDrift]:
     """Detect, wait, report: one :class:`StackSetDrift` per stack set of ``desired``, in order
-    (``cfn``: their administration Region's client)."""
+    (``cfn``: their administration Region's client; every call goes to it). ``stacks`` is not
+    used any more (nothing is read in member accounts); it is accepted so that callers written for
+    the member-account reads keep working."""
     reports: list[StackSetDrift] = []
     for d in desired:
         observed = observe_stack_set(cfn, d.name, d.call_as)
@@ -258,7 +338,7 @@ def detect_drift(
             result = runner.wait(d.name, running, total)
         else:
             # The runner waits for any other operation in progress and uses an idempotent OperationId.
-            request = detect_drift_request(d, sorted({i.region for i in observed.instances}))
+            request = drift_detection_request(d)
             try:
                 result = runner.run(d.name, "DetectStackSetDrift", request, total=total)
             except (ClientError, ResponseParserError) as exc:
@@ -266,14 +346,20 @@ def detect_drift(
                     raise
                 raise DriftUnavailable(d.name, exc) from exc
         after = observe_stack_set(cfn, d.name, d.call_as)
-        instances = after.instances if after is not None else ()
+        # An instance whose detection failed in this operation has no results of it to read: it is
+        # reported with the failure (a DRIFTED status it shows is from an earlier detection).
+        failed = {(f.account, f.region) for f in result.failed}
+        instances = [
+            instance_drift(cfn, d, result.id, i) if (i.account, i.region) not in failed else _as_is(i)
+            for i in (after.instances if after is not None else ())
+        ]
         reports.append(
             StackSetDrift(
                 d.name,
                 d.kind,
                 deployed=True,
                 operation_id=result.id,
-                instances=tuple(instance_drift(stacks, d, i) for i in instances),
+                instances=tuple(instances),
                 failed=result.failed,
             )
         )
@@ -317,10 +403,14 @@ def render_drift(env: str, reports: Sequence[StackSetDrift]) -> str:
                 f"  {f.account} {f.region}: drift detection {f.status}: {f.reason or '(no reason given)'}"
             )
     drifted = sum(len(r.drifted) for r in reports)
-    unchecked = sum(len(r.unchecked) + len(r.failed) for r in reports)
+    # An instance whose detection failed may also show an unknown status: count it once.
+    unchecked = sum(
+        len({(i.account, i.region) for i in r.unchecked} | {(f.account, f.region) for f in r.failed})
+        for r in reports
+    )
     missing = [r for r in reports if r.problem]
     if any(i.error for r in reports for i in r.instances):
-        lines.append(f"to check them: {UNREADABLE_HINT}")
+        lines.append(f"to check them: {RESOURCE_DRIFTS_HINT}")
     if drifted or unchecked:
         tail = f"{env}: DRIFT: {drifted} drifted instance(s)"
         if unchecked:

@@ -241,7 +241,7 @@ def test_drift_unavailable_when_the_endpoint_says_not_implemented(bundled_config
         )
         runner = OperationRunner(cfn, runtime=FakeClock().runtime())
         with pytest.raises(DriftUnavailable) as raised:
-            detect_drift([replica], cfn=cfn, runner=runner, stacks=tools.stacks)
+            detect_drift([replica], cfn=cfn, runner=runner)
     assert "(NotImplemented: API action 'DetectStackSetDrift' not yet implemented)" in str(raised.value)
 
 

@@ -3,9 +3,9 @@
 moto deviations (checked in moto 5.2's cloudformation backend; the deployer is written for AWS):
 
 * moto implements no drift detection at all (no DetectStackSetDrift, no
-  DescribeStackResourceDrifts): drift is tested with botocore's Stubber (request shapes
-  validated against the service model) and, through the CLI, against moto with the drift
-  calls' responses injected (tests/faults.py).
+  ListStackInstanceResourceDrifts): drift is tested with botocore's Stubber (request shapes
+  validated against the service model; tests/test_drift_admin.py) and, through the CLI, against
+  moto with the drift calls' responses injected (tests/faults.py).
 * moto ignores ``RetainStacks`` on DeleteStackInstances and always deletes the instance stacks
   (AWS deletes them only with RetainStacks false, which is what destroy sends); stack deletion
   does honour ``DeletionPolicy: Retain``, so the table and buckets survive as on AWS.
@@ -14,191 +14,19 @@ moto deviations (checked in moto 5.2's cloudformation backend; the deployer is w
 
 from __future__ import annotations
 
-import datetime
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import attrs
 import pytest
-from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 
-from appstorage.config import Config, load_config
 from appstorage.naming import Purpose, bucket_name_for_region
-from stacksets.desired import desired_stack_sets
-from stacksets.drift import StackSetDrift, detect_drift, instance_drift, render_drift
 from stacksets.local import local_session
-from stacksets.model import ObservedInstance
 from stacksets.session import ClientFactory
-from stacksets.stacks import InstanceStacks
-from stacksets.toolkit import environment_tools
-from tests.faults import FakeClock, Faults, Rule, members, run_cli
-from tests.helpers import ACCOUNTS, offline_factory
+from tests.faults import Faults, Rule, members, run_cli
+from tests.helpers import ACCOUNTS
 
 ROLE = "AWSCloudFormationStackSetExecutionRole"
-PREFS = {
-    "RegionConcurrencyType": "SEQUENTIAL",
-    "ConcurrencyMode": "STRICT_FAILURE_TOLERANCE",
-    "FailureToleranceCount": 0,
-    "MaxConcurrentCount": 1,
-}
-DEV_ACCOUNT = "111111111111"  # the bundled example's dev account
-NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-
-# --------------------------------------------------------------------------- drift, Stubber
-
-
-@pytest.fixture
-def config() -> Config:
-    return load_config()
-
-
-@pytest.fixture
-def stubs() -> Iterator[tuple[ClientFactory, Stubber, Stubber]]:
-    factory = offline_factory(caller_account=DEV_ACCOUNT)  # the target account is the caller's: no AssumeRole
-    admin = Stubber(factory.cloudformation("us-east-1"))
-    west = Stubber(factory.cloudformation("us-west-2"))
-    with admin, west:
-        yield factory, admin, west
-    admin.assert_no_pending_responses()
-    west.assert_no_pending_responses()
-
-
-def _observe(
-    stub: Stubber, name: str, region: str, drift: str, ops: list[dict[str, Any]] | None = None
-) -> None:
-    stub.add_response(
-        "describe_stack_set",
-        {"StackSet": {"StackSetName": name, "Status": "ACTIVE", "TemplateBody": "{}"}},
-        {"StackSetName": name, "CallAs": "SELF"},
-    )
-    stub.add_response(
-        "list_stack_instances",
-        {
-            "Summaries": [
-                {
-                    "StackSetId": name,
-                    "Account": DEV_ACCOUNT,
-                    "Region": region,
-                    "Status": "CURRENT",
-                    "StackId": f"arn:aws:cloudformation:{region}:{DEV_ACCOUNT}:stack/StackSet-{name}-x/1",
-                    "DriftStatus": drift,
-                }
-            ]
-        },
-        {"StackSetName": name, "CallAs": "SELF"},
-    )
-    stub.add_response(
-        "list_stack_set_operations", {"Summaries": ops or []}, {"StackSetName": name, "CallAs": "SELF"}
-    )
-
-
-def test_drift_detects_waits_and_reports_properties(
-    stubs: tuple[ClientFactory, Stubber, Stubber], config: Config
-) -> None:
-    factory, admin, west = stubs
-    clock = FakeClock()
-    tools = environment_tools(factory, config, config.environment("dev"), runtime=clock.runtime())
-    replica, primary = (d.name for d in tools.desired)
-
-    # replica: a new detection, RUNNING then SUCCEEDED, one instance DRIFTED
-    _observe(admin, replica, "us-west-2", "NOT_CHECKED")
-    admin.add_response(
-        "list_stack_set_operations", {"Summaries": []}, {"StackSetName": replica, "CallAs": "SELF"}
-    )
-    admin.add_response(
-        "detect_stack_set_drift",
-        {"OperationId": "op-0"},
-        {"StackSetName": replica, "OperationPreferences": PREFS, "OperationId": "op-0", "CallAs": "SELF"},
-    )
-    for status in ("RUNNING", "SUCCEEDED"):
-        admin.add_response(
-            "describe_stack_set_operation",
-            {"StackSetOperation": {"OperationId": "op-0", "Status": status, "Action": "DETECT_DRIFT"}},
-            {"StackSetName": replica, "OperationId": "op-0", "CallAs": "SELF"},
-        )
-    _observe(admin, replica, "us-west-2", "DRIFTED")
-    stack_id = f"arn:aws:cloudformation:us-west-2:{DEV_ACCOUNT}:stack/StackSet-{replica}-x/1"
-    bucket = bucket_name_for_region(
-        "tattoo-directory", "dev", Purpose.IMAGES_BACKUP, DEV_ACCOUNT, "us-west-2"
-    )
-    # DescribeStackResourceDrifts runs in the instance's own account and region (us-west-2), paged.
-    west.add_response(
-        "describe_stack_resource_drifts",
-        {
-            "StackResourceDrifts": [
-                {
-                    "StackId": stack_id,
-                    "LogicalResourceId": "ImagesBackupBucket",
-                    "PhysicalResourceId": bucket,
-                    "ResourceType": "AWS::S3::Bucket",
-                    "StackResourceDriftStatus": "MODIFIED",
-                    "Timestamp": NOW,
-                    "PropertyDifferences": [
-                        {
-                            "PropertyPath": "/VersioningConfiguration/Status",
-                            "ExpectedValue": "Enabled",
-                            "ActualValue": "Suspended",
-                            "DifferenceType": "NOT_EQUAL",
-                        }
-                    ],
-                }
-            ],
-            "NextToken": "page-2",
-        },
-        {"StackName": stack_id, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]},
-    )
-    west.add_response(
-        "describe_stack_resource_drifts",
-        {
-            "StackResourceDrifts": [
-                {
-                    "StackId": stack_id,
-                    "LogicalResourceId": "FrontendBackupBucketPolicy",
-                    "ResourceType": "AWS::S3::BucketPolicy",
-                    "StackResourceDriftStatus": "DELETED",
-                    "Timestamp": NOW,
-                }
-            ]
-        },
-        {
-            "StackName": stack_id,
-            "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"],
-            "NextToken": "page-2",
-        },
-    )
-    # primary: a detection already running (an interrupted drift run) is resumed, not restarted
-    _observe(admin, primary, "us-east-1", "NOT_CHECKED", [{"OperationId": "theirs", "Status": "RUNNING"}])
-    admin.add_response(
-        "list_stack_set_operations",
-        {"Summaries": [{"OperationId": "theirs", "Action": "DETECT_DRIFT", "Status": "RUNNING"}]},
-        {"StackSetName": primary, "CallAs": "SELF"},
-    )
-    admin.add_response(
-        "describe_stack_set_operation",
-        {"StackSetOperation": {"OperationId": "theirs", "Status": "SUCCEEDED"}},
-        {"StackSetName": primary, "OperationId": "theirs", "CallAs": "SELF"},
-    )
-    _observe(admin, primary, "us-east-1", "IN_SYNC")
-
-    reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner, stacks=tools.stacks)
-
-    assert [r.operation_id for r in reports] == ["op-0", "theirs"]
-    assert [len(r.drifted) for r in reports] == [1, 0]
-    resources = reports[0].drifted[0].resources
-    assert [(r.logical_id, r.status) for r in resources] == [
-        ("FrontendBackupBucketPolicy", "DELETED"),
-        ("ImagesBackupBucket", "MODIFIED"),
-    ]
-    text = render_drift("dev", reports)
-    assert "1 of 1 instance(s) drifted (operation op-0)" in text
-    assert "/VersioningConfiguration/Status: expected Enabled, actual Suspended [NOT_EQUAL]" in text
-    assert f"ImagesBackupBucket (AWS::S3::Bucket) MODIFIED {bucket}" in text
-    assert "dev: DRIFT: 1 drifted instance(s)" in text
-    assert clock.sleeps == [3.75]  # backoff while RUNNING
-
 
 # --------------------------------------------------------------------------- drift, CLI on moto
 
@@ -231,7 +59,7 @@ def _drift_faults(drift: dict[str, str], resource_drifts: str = "") -> Faults:
             "ListStackInstances", f"<Summaries>{members(rows)}</Summaries>", match={"StackSetName": kind}
         )
         listing.when = _after(detect, kind)
-    faults.respond("DescribeStackResourceDrifts", resource_drifts, times=None)
+    faults.respond("ListStackInstanceResourceDrifts", resource_drifts, times=None)
     return faults
 
 
@@ -245,7 +73,8 @@ def test_drift_cli_in_sync_exits_0(moto_endpoint: str, deployed: Path) -> None:
     assert code == 0, err
     assert "dev: in sync (0 drifted instances)" in out
     assert len(faults.calls("DetectStackSetDrift")) == 2
-    assert faults.calls("DescribeStackResourceDrifts") == []  # nothing drifted: no per-stack reads
+    assert faults.calls("ListStackInstanceResourceDrifts") == []  # nothing drifted: no per-instance reads
+    assert faults.calls("AssumeRole") == []
     assert faults.deletes() == []
 
 
@@ -272,9 +101,7 @@ def test_drift_cli_drifted_exits_1_with_json(moto_endpoint: str, deployed: Path)
             }
         ]
     )
-    faults = _drift_faults(
-        {"replica": "IN_SYNC", "primary": "DRIFTED"}, f"<StackResourceDrifts>{drifts}</StackResourceDrifts>"
-    )
+    faults = _drift_faults({"replica": "IN_SYNC", "primary": "DRIFTED"}, f"<Summaries>{drifts}</Summaries>")
     code, out, err = run_cli(
         moto_endpoint, "drift", "--config", str(deployed), "--env", "dev", "--json", faults=faults
     )
@@ -289,13 +116,33 @@ def test_drift_cli_drifted_exits_1_with_json(moto_endpoint: str, deployed: Path)
         "actual": "PROVISIONED",
         "difference": "NOT_EQUAL",
     }
-    # DescribeStackResourceDrifts per drifted instance, with the MODIFIED/DELETED filter
-    calls = faults.calls("DescribeStackResourceDrifts")
-    assert sorted(c["StackName"] for c in calls) == [f"stack-primary-{a}" for a in ACCOUNTS]
+    # ListStackInstanceResourceDrifts per drifted instance, in the administration account (the
+    # request names the member account and Region), with the detection's id and the filter; no
+    # role is assumed in any member account.
+    calls = faults.calls("ListStackInstanceResourceDrifts")
+    assert sorted(c["StackInstanceAccount"] for c in calls) == ACCOUNTS
     assert {
-        (c["StackResourceDriftStatusFilters.member.1"], c["StackResourceDriftStatusFilters.member.2"])
+        (
+            c["StackSetName"],
+            c["StackInstanceRegion"],
+            c["OperationId"],
+            c["StackInstanceResourceDriftStatuses.member.1"],
+            c["StackInstanceResourceDriftStatuses.member.2"],
+            c["CallAs"],
+        )
         for c in calls
-    } == {("MODIFIED", "DELETED")}
+    } == {
+        (
+            "tattoo-directory-dev-app-storage-primary",
+            "us-east-1",
+            "drift-primary",
+            "MODIFIED",
+            "DELETED",
+            "SELF",
+        )
+    }
+    assert faults.calls("AssumeRole") == []
+    assert faults.calls("DescribeStackResourceDrifts") == []
 
 
 # --------------------------------------------------------------------------- destroy, moto e2e
@@ -437,40 +284,3 @@ def test_destroy_needs_an_environment(moto_endpoint: str) -> None:
     faults = Faults()
     code, _, err = run_cli(moto_endpoint, "destroy", "--yes", faults=faults)
     assert code == 2 and "destroy needs --env" in err and faults.requests == []
-
-
-# --------------------------------------------------------------------------- drift, unreadable member accounts
-
-
-def test_drift_of_an_instance_whose_role_cannot_be_assumed_is_not_checked() -> None:
-    """The member account's role cannot be assumed: that instance is "not checked" (exit 1 stays),
-    the others are still reported; other errors stop the command."""
-    factory = offline_factory(caller_account=ACCOUNTS[0])
-    desired = desired_stack_sets(load_config(), "dev")[0]
-    stacks = InstanceStacks(factory, "AWSCloudFormationStackSetExecutionRole")
-    instance = ObservedInstance(
-        ACCOUNTS[1], "us-west-2", "CURRENT", drift_status="DRIFTED", stack_id="arn:aws:cloudformation:x"
-    )
-    with Stubber(factory.client("sts", "us-west-2")) as sts:
-        sts.add_client_error(
-            "assume_role", "AccessDenied", "not authorized to perform: sts:AssumeRole", http_status_code=403
-        )
-        drift = instance_drift(stacks, desired, instance)
-        sts.assert_no_pending_responses()
-    assert drift.drift_status == "DRIFTED" and drift.resources == ()
-    assert (
-        drift.error
-        == "not checked: AssumeRole refused (AccessDenied: not authorized to perform: sts:AssumeRole)"
-    )
-    report = StackSetDrift(desired.name, desired.kind, deployed=True, operation_id="op", instances=(drift,))
-    assert not report.clean and report.unchecked == (drift,)  # drift keeps exit 1
-    text = render_drift("dev", [report])
-    assert "drifted resources not checked: AssumeRole refused" in text
-    assert "set deployment.execution_role_name" in text
-
-    # Other errors still stop the command (the instance in the caller's own account: no role).
-    mine = attrs.evolve(instance, account=ACCOUNTS[0])
-    with Stubber(factory.cloudformation("us-west-2")) as cfn:
-        cfn.add_client_error("describe_stack_resource_drifts", "ValidationError", "x")
-        with pytest.raises(ClientError, match="ValidationError"):
-            instance_drift(stacks, desired, mine)
