@@ -116,7 +116,7 @@ def test_plan_markdown_for_a_pull_request_comment(moto_endpoint: str, deployed: 
     assert prod[2] == "**Plan: 2 to create, 0 to update, 0 unchanged.**"
     assert (
         "| `tattoo-directory-prod-app-storage-primary` | primary | us-east-1 | create | "
-        "13 resource(s), 6 parameter(s), instances +3 |"
+        "26 resource(s), 6 parameter(s), instances +3 |"
     ) in prod
     assert "<details><summary>the plan in full</summary>" in prod and "```" in prod
     assert "Traceback" not in out + err and err == ""

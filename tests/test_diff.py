@@ -182,6 +182,8 @@ CASES: list[
             "FrontendBucket": ("modify", None, ("Properties.BucketName",), True),
             "ImagesBucket": ("modify", None, ("Properties.BucketName",), True),
             "ReplicationRole": ("modify", None, (), False),
+            # the only published value spelled from names (the others are Ref/GetAtt of the resources)
+            "ReplicaTableArnParameter": ("modify", ("Properties.Value",), (), False),
             # alarms are renamed too (AlarmName is createOnly): replaced, no data in them
             **{alarm: ("modify", None, ("Properties.AlarmName",), False) for alarm in _ALARMS["primary"]},
         },
@@ -249,6 +251,9 @@ CASES: list[
             "FrontendBucket": ("modify", ("Properties.ReplicationConfiguration",), (), False),
             "ImagesBucket": ("modify", ("Properties.ReplicationConfiguration",), (), False),
             "Table": ("modify", ("Properties.Replicas",), (), True),
+            # the outputs of the replication go, and their SSM parameters with them
+            "ReplicaTableArnParameter": ("remove", (), (), False),
+            "ReplicationRoleArnParameter": ("remove", (), (), False),
             **{
                 alarm: ("remove", (), (), False)
                 for alarm in _ALARMS["primary"]
