@@ -1,7 +1,8 @@
 """The outputs of every stack instance, and the check that the replica's outputs are what the
 primary template expects.
 
-Outputs are read in each instance's account and Region (:class:`~stacksets.stacks.InstanceStacks`).
+Outputs are read in each instance's account and Region (:class:`~stacksets.stacks.InstanceStacks`),
+``stacks.workers`` at a time (:func:`~stacksets.parallel.parallel_map`).
 An instance whose outputs cannot be read there (the execution role cannot be assumed, or
 DescribeStacks is denied: :func:`~stacksets.awserrors.unreadable_reason`) is listed with an
 ``error`` and status NOT READABLE; the others are still read.
@@ -21,6 +22,7 @@ from .awserrors import unreadable_reason
 from .errors import ReplicaMismatch
 from .model import DesiredStackSet, ObservedInstance
 from .observe import observe_stack_set
+from .parallel import parallel_map
 from .progress import NullReporter, Reporter
 from .session import partition_of
 from .stacks import InstanceStacks
@@ -108,32 +110,31 @@ def collect_outputs(
     :func:`verify_replica_outputs` (the replica does not change in the primary phase): reused."""
     known = replica_outputs or {}
     observed_sets = [(d, observe_stack_set(cfn, d.name, d.call_as)) for d in desired]
-    out = []
-    for d, observed in observed_sets:
-        for instance in observed.instances if observed is not None else ():
-            verified = known.get((instance.account, instance.region))
-            if d.kind == "replica" and verified is not None:
-                out.append(verified)
-                continue
-            try:
-                out.append(instance_outputs(stacks, d, instance))
-            except ClientError as exc:
-                reason = unreadable_reason(exc)
-                if reason is None:
-                    raise
-                out.append(
-                    StackOutputs(
-                        stack_set=d.name,
-                        kind=d.kind,
-                        account=instance.account,
-                        region=instance.region,
-                        stack_id=instance.stack_id,
-                        status="NOT READABLE",
-                        outputs={},
-                        error=f"not readable: {reason}",
-                    )
-                )
-    return out
+    todo = [(d, i) for d, observed in observed_sets for i in (observed.instances if observed else ())]
+
+    def one(item: tuple[DesiredStackSet, ObservedInstance]) -> StackOutputs:
+        d, instance = item
+        verified = known.get((instance.account, instance.region))
+        if d.kind == "replica" and verified is not None:
+            return verified
+        try:
+            return instance_outputs(stacks, d, instance)
+        except ClientError as exc:
+            reason = unreadable_reason(exc)
+            if reason is None:
+                raise
+            return StackOutputs(
+                stack_set=d.name,
+                kind=d.kind,
+                account=instance.account,
+                region=instance.region,
+                stack_id=instance.stack_id,
+                status="NOT READABLE",
+                outputs={},
+                error=f"not readable: {reason}",
+            )
+
+    return parallel_map(one, todo, workers=stacks.workers)
 
 
 def _expected_replica_outputs(replica: DesiredStackSet, account: str) -> dict[str, str]:
@@ -174,6 +175,25 @@ def verify_replica_outputs(
         accounts = sorted({i.account for i in primary.instances})
     verified: dict[InstanceKey, StackOutputs] = {}
     unreadable: list[str] = []
+    to_read = [
+        by_account[a]
+        for a in accounts
+        if a in by_account and (not service_managed or by_account[a].status == "CURRENT")
+    ]
+
+    def read(instance: ObservedInstance) -> StackOutputs | None:
+        if not service_managed:
+            return instance_outputs(stacks, replica, instance)
+        # The member accounts may have no role this deployer can assume (the stacksets-exec
+        # role trusts only the StackSets service): check the outputs where readable.
+        try:
+            return instance_outputs(stacks, replica, instance)
+        except ClientError:
+            return None
+
+    read_outputs = dict(
+        zip([i.account for i in to_read], parallel_map(read, to_read, workers=stacks.workers), strict=True)
+    )
     for account in accounts:
         instance = by_account.get(account)
         if instance is None:
@@ -184,17 +204,13 @@ def verify_replica_outputs(
             if instance.status != "CURRENT":
                 problems.append(f"{account}: replica instance is {instance.status}")
                 continue
-            # The member accounts may have no role this deployer can assume (the stacksets-exec
-            # role trusts only the StackSets service): check the outputs where readable.
-            try:
-                found = instance_outputs(stacks, replica, instance)
-            except ClientError:
-                found = None
+            found = read_outputs[account]
             if found is None or found.status == "NOT FOUND":
                 unreadable.append(account)
                 continue
         else:
-            found = instance_outputs(stacks, replica, instance)
+            found = read_outputs[account]
+            assert found is not None  # raised instead
         verified[(instance.account, instance.region)] = found
         for key, value in _expected_replica_outputs(replica, account).items():
             if found.outputs.get(key) != value:

@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="deploy: do not read the outputs after the rollout (the outputs command reads them)",
     )
     common.add_argument(
+        "--no-outputs",
+        action="store_true",
+        help="deploy: do not read the outputs after the rollout (the outputs command reads them)",
+    )
+    common.add_argument(
         "--max-attempts",
         type=int,
         default=DEFAULT_MAX_ATTEMPTS,
@@ -110,6 +115,8 @@ def _check_options(args: argparse.Namespace) -> None:
     args.json = args.format == "json"
     if args.detailed_exitcode and args.command != "plan":
         raise BadInput("--detailed-exitcode is an option of plan")
+    if args.no_outputs and args.command != "deploy":
+        raise BadInput(f"--no-outputs is an option of deploy, not {args.command}")
     if args.no_outputs and args.command != "deploy":
         raise BadInput(f"--no-outputs is an option of deploy, not {args.command}")
     if args.format == "markdown" and args.command not in MARKDOWN_COMMANDS:

@@ -117,9 +117,12 @@ def _partial_failures(ctx: Context, results: Sequence[OperationResult]) -> list[
 
 def cmd_deploy(ctx: Context) -> int:
     """Exit 0 when the rollout succeeded, 1 when it failed or instances failed within the failure
-    tolerance. Outputs that could not be read after a successful rollout (the execution role
-    cannot be assumed in a member account) do not fail the deploy: exit 0, each such instance is
-    printed as a warning with how to fix it, and outputs.json lists it with an "error"."""
+    tolerance. Outputs are read only after a rollout that changed something (not with
+    ``--no-outputs``; a deploy without changes leaves the outputs file as it is and says so in
+    one line, its JSON "outputs" is null). Outputs that could not be read after a successful
+    rollout (the execution role cannot be assumed in a member account) do not fail the deploy:
+    exit 0, each such instance is printed as a warning with how to fix it, and outputs.json lists
+    it with an "error"."""
     result: dict[str, Any] = {}
     partial = False
     every = [ctx.tools(env) for env in ctx.environments]
@@ -151,14 +154,28 @@ def cmd_deploy(ctx: Context) -> int:
             applied += deployed.applied_phases
             if not deployed.changed and not ctx.args.json:
                 ctx.out.print(f"{env.name}: no changes")
-            outputs = collect_outputs(
-                tools.cfn, tools.desired, tools.stacks, replica_outputs=deployed.replica_outputs
+            # Outputs are off the critical path (each stack also publishes them as SSM parameters
+            # in its account): read only after a rollout that changed something, not with
+            # --no-outputs; the outputs command reads them at any time.
+            skipped = "--no-outputs" if ctx.args.no_outputs else None if deployed.changed else "no changes"
+            outputs = (
+                None
+                if skipped
+                else collect_outputs(
+                    tools.cfn, tools.desired, tools.stacks, replica_outputs=deployed.replica_outputs
+                )
             )
         except BaseException as exc:
             # What an earlier environment applied stays applied too.
             add_stop_context(exc, applied_phases=(*applied, *stop_context(exc).applied_phases))
             raise
-        data = write_outputs(ctx, env, outputs)
+        if outputs is None:
+            ctx.err.print(
+                f"{env.name}: outputs not read ({skipped}): {ctx.outputs_file(env)} left as it is "
+                "('appstorage-deploy outputs' reads them)",
+                markup=False,
+            )
+        data = None if outputs is None else write_outputs(ctx, env, outputs)
         result[env.name] = {
             "changed": deployed.changed,
             "operations": [r.id for r in deployed.operations],
@@ -367,8 +384,9 @@ COMMANDS: Mapping[str, tuple[Callable[[Context], int], str]] = MappingProxyType(
         "plan": (cmd_plan, "show what deploy would change (template, parameters, instances)"),
         "deploy": (
             cmd_deploy,
-            "roll the replica then the primary stack set out and collect outputs (outputs that cannot be "
-            "read in a member account are a warning, not a failure)",
+            "roll the replica then the primary stack set out and, when it changed something, collect "
+            "outputs (--no-outputs: not; outputs that cannot be read in a member account are a warning, "
+            "not a failure)",
         ),
         "status": (cmd_status, "list every stack instance with its status and reason"),
         "outputs": (
