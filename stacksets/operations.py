@@ -49,6 +49,7 @@ __all__ = [
     "OPERATION_METHODS",
     "WAIT_NETWORK_RETRIES",
     "Backoff",
+    "Detached",
     "OperationResult",
     "OperationRunner",
     "Runtime",
@@ -67,6 +68,17 @@ OPERATION_METHODS: Mapping[str, str] = {
 }
 
 _FINISHED_INSTANCE = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+class Detached(Exception):
+    """``deploy --detach``: the runner started ``operation`` (with ``api``) and did not wait for it."""
+
+    def __init__(self, operation: RunningOperation, api: str) -> None:
+        self.operation = operation
+        self.api = api
+        super().__init__(
+            f"operation {operation.operation_id} ({api}) on stack set {operation.stack_set} started"
+        )
 
 
 @attrs.frozen
@@ -126,8 +138,11 @@ class OperationRunner:
         runtime: Runtime | None = None,
         reporter: Reporter | None = None,
         count_progress: bool = False,
+        detach: bool = False,
     ) -> None:
         self.cfn = cfn
+        #: start an operation and raise :class:`Detached` instead of waiting for it (``deploy --detach``)
+        self.detach = detach
         self.call_as = call_as
         self.runtime = runtime or Runtime()
         self.reporter: Reporter = reporter or NullReporter()
@@ -169,6 +184,15 @@ class OperationRunner:
         still refused at the deadline). StaleRequestException raises
         :class:`~stacksets.errors.StaleState`. Returns when the operation SUCCEEDED; raises
         :class:`~stacksets.errors.OperationFailed` when it ended FAILED or STOPPED."""
+        operation_id, waited = self._start(stack_set, api, request)
+        if self.detach:
+            raise Detached(RunningOperation(stack_set, operation_id), api)
+        return attrs.evolve(self.wait(stack_set, operation_id, total), waited=waited)
+
+    def _start(
+        self, stack_set: str, api: str, request: Mapping[str, Any]
+    ) -> tuple[str, tuple[OperationResult, ...]]:
+        """Start the operation (see :meth:`run`): its id, and the operations waited for first."""
         body = {**request, "OperationId": self.runtime.new_id()}
         method = getattr(self.cfn, OPERATION_METHODS[api])
         waited: list[OperationResult] = []
@@ -198,7 +222,24 @@ class OperationRunner:
                     raise
             operation_id = str(response.get("OperationId") or body["OperationId"])
             self.reporter.operation(stack_set, operation_id, api)
-            return attrs.evolve(self.wait(stack_set, operation_id, total), waited=tuple(waited))
+            return operation_id, tuple(waited)
+
+    def stop(self, stack_set: str, operation_id: str) -> str:
+        """StopStackSetOperation, then wait (polling like :meth:`wait`) until the operation ended;
+        returns how it ended: STOPPED, or SUCCEEDED/FAILED when it ended before it could be stopped
+        (InvalidOperationException: it is no longer running). Instances already being deployed
+        finish their stack operation; the others are not started (CloudFormation's StopStackSetOperation)."""
+        try:
+            self.cfn.stop_stack_set_operation(
+                StackSetName=stack_set, OperationId=operation_id, CallAs=self.call_as
+            )
+        except ClientError as exc:
+            if error_code(exc) != "InvalidOperationException":
+                raise
+        try:
+            return self.wait(stack_set, operation_id).status
+        except OperationFailed as exc:
+            return exc.status
 
     def delete_stack_set(self, stack_set: str) -> None:
         """DeleteStackSet (not an operation: nothing to wait for)."""

@@ -27,7 +27,7 @@ from .awserrors import error_code, unreadable_reason
 from .errors import DataLossRefused, Declined, Phase, add_stop_context
 from .model import DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
 from .observe import observe_stack_set, read_overrides
-from .operations import OperationResult, OperationRunner
+from .operations import Detached, OperationResult, OperationRunner
 from .outputs import InstanceKey, StackOutputs, verify_replica_outputs
 from .parallel import parallel_map
 from .plan import needs_stack_set_update, plan_blocks_deploy, plan_stack_set
@@ -69,6 +69,8 @@ class DeployResult:
     applied_phases: tuple[Phase, ...] = ()
     #: the replica's outputs, read before the primary phase (unchanged since: reuse them)
     replica_outputs: Mapping[InstanceKey, StackOutputs] = attrs.field(factory=dict)
+    #: ``deploy --detach``: the operation started and not waited for (the rollout stopped there)
+    detached: Detached | None = None
 
 
 def phase_of(desired: DesiredStackSet) -> Phase:
@@ -238,6 +240,16 @@ def deploy(
                     cfn, by_kind["replica"], plan.desired, stacks, reporter
                 )
             results += apply_phase(plan, runner, stager)
+        except Detached as started:
+            # deploy --detach: the first operation pending was started; a later deploy resumes
+            # (plan_rollout waits for it), and the phases before it stay applied.
+            return DeployResult(
+                plans=tuple(plans),
+                changed=True,
+                operations=tuple(results),
+                applied_phases=tuple(applied),
+                detached=started,
+            )
         except BaseException as exc:
             add_stop_context(exc, applied_phases=tuple(applied), stopped_phase=phase_of(plan.desired))
             raise

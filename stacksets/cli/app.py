@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan: exit 0 without changes, 2 with changes, 1 on any error (bad input included)",
     )
     common.add_argument(
+        "--detach",
+        action="store_true",
+        help="deploy: start the next operation and return without waiting (follow it with status)",
+    )
+    common.add_argument(
         "--accounts",
         help="deploy, plan: only these accounts' instances (comma-separated, of the environment's targets)",
     )
@@ -78,11 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--outputs-file", help="outputs JSON path ({env} is replaced; default build/<env>/outputs.json)"
-    )
-    common.add_argument(
-        "--no-outputs",
-        action="store_true",
-        help="deploy: do not read the outputs after the rollout (the outputs command reads them)",
     )
     common.add_argument(
         "--no-outputs",
@@ -117,10 +117,10 @@ def _check_options(args: argparse.Namespace) -> None:
         raise BadInput("--detailed-exitcode is an option of plan")
     if args.no_outputs and args.command != "deploy":
         raise BadInput(f"--no-outputs is an option of deploy, not {args.command}")
-    if args.no_outputs and args.command != "deploy":
-        raise BadInput(f"--no-outputs is an option of deploy, not {args.command}")
     if args.format == "markdown" and args.command not in MARKDOWN_COMMANDS:
         raise BadInput(f"--format markdown is for {', '.join(MARKDOWN_COMMANDS)}, not {args.command}")
+    if args.detach and args.command != "deploy":
+        raise BadInput(f"--detach is an option of deploy, not {args.command}")
     for flag in ("accounts", "regions"):
         value = getattr(args, flag)
         if value is None:
@@ -149,7 +149,7 @@ def _check_confirmation(args: argparse.Namespace, stdin_tty: bool) -> None:
 def _select_environments(args: argparse.Namespace, config: Config) -> list[Environment]:
     if args.env:
         names = list(dict.fromkeys(args.env))
-    elif args.command in ("deploy", "destroy") and not args.local:
+    elif args.command in ("deploy", "destroy", "cancel") and not args.local:
         raise BadInput(
             f"{args.command} needs --env (one of: {', '.join(config.environments)}); "
             f"{args.command} of every environment at once is only the default with --local"

@@ -13,7 +13,9 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
+from botocore.exceptions import ClientError
 
+from ..awserrors import error_code
 from ..destroy import (
     DestroyRefused,
     Targets,
@@ -29,12 +31,12 @@ from ..drcheck.render import read_hints, render_dr_check, report_to_json, summar
 from ..drift import detect_drift, drift_to_json, render_drift
 from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_context
 from ..model import StackSetPlan
-from ..observe import observe_stack_set
+from ..observe import observe_stack_set, running_operations
 from ..operations import OperationResult
 from ..outputs import collect_outputs
 from ..planview import instance_region, plan_to_json, render_plan
 from ..preflight import preflight
-from ..rollout import deploy, plan_rollout
+from ..rollout import DeployResult, deploy, plan_rollout
 from ..staged import narrow
 from ..toolkit import Tools
 from .context import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, Context
@@ -44,6 +46,7 @@ from .output import fitted_table, print_json, print_table, write_outputs
 
 __all__ = [
     "COMMANDS",
+    "cmd_cancel",
     "cmd_deploy",
     "cmd_destroy",
     "cmd_dr_check",
@@ -115,6 +118,63 @@ def _partial_failures(ctx: Context, results: Sequence[OperationResult]) -> list[
     return rows
 
 
+def _running(tools: Tools) -> list[tuple[str, str]]:
+    """(stack set, operation id) of every operation running on the environment's stack sets."""
+    found = []
+    for desired in tools.desired:
+        try:
+            found += [
+                (desired.name, op) for op in running_operations(tools.cfn, desired.name, desired.call_as)
+            ]
+        except ClientError as exc:
+            if error_code(exc) != "StackSetNotFoundException":
+                raise
+    return found
+
+
+def _detach_waits(ctx: Context, tools: Tools) -> bool:
+    """``deploy --detach``: the runner starts the next operation without waiting for it; when an
+    operation is still running on the environment's stack sets nothing is started (True)."""
+    tools.runner.detach = bool(ctx.args.detach)
+    if not ctx.args.detach:
+        return False
+    env = tools.env.name
+    running = _running(tools)
+    for stack_set, op in running:
+        ctx.out.print(
+            f"{env}: operation {op} on stack set {stack_set} is still running: nothing started (--detach); "
+            f"follow it with 'appstorage-deploy status --env {env}', then deploy again",
+            markup=False,
+            highlight=False,
+        )
+    return bool(running)
+
+
+def _detached(ctx: Context, env: str, deployed: DeployResult) -> dict[str, Any]:
+    """What ``deploy --detach`` says about the operation it started, and its JSON."""
+    assert deployed.detached is not None
+    started = deployed.detached.operation
+    if not ctx.args.json:
+        ctx.out.print(
+            f"{env}: started operation {started.operation_id} ({deployed.detached.api}) on stack set "
+            f"{started.stack_set} and did not wait for it (--detach). Follow it with 'appstorage-deploy "
+            f"status --env {env}'; 'appstorage-deploy deploy --env {env}' waits for it and goes on with "
+            "the rollout (another --detach starts the next operation once this one ended)",
+            markup=False,
+            highlight=False,
+        )
+    return {
+        "changed": True,
+        "operations": [r.id for r in deployed.operations],
+        "detached": {
+            "stack_set": started.stack_set,
+            "operation": started.operation_id,
+            "api": deployed.detached.api,
+        },
+        "plan": plan_to_json(deployed.plans),
+    }
+
+
 def cmd_deploy(ctx: Context) -> int:
     """Exit 0 when the rollout succeeded, 1 when it failed or instances failed within the failure
     tolerance. Outputs are read only after a rollout that changed something (not with
@@ -137,6 +197,8 @@ def cmd_deploy(ctx: Context) -> int:
     for tools in every:
         env = tools.env
         try:
+            if _detach_waits(ctx, tools):
+                continue
             planned = _plan(ctx, tools, resume=True)
             plans = _staged(ctx, planned.plans)
             if not ctx.args.json:
@@ -152,6 +214,9 @@ def cmd_deploy(ctx: Context) -> int:
                 confirm=ctx.confirm,
             )
             applied += deployed.applied_phases
+            if deployed.detached is not None:
+                result[env.name] = _detached(ctx, env.name, deployed)
+                continue
             if not deployed.changed and not ctx.args.json:
                 ctx.out.print(f"{env.name}: no changes")
             # Outputs are off the critical path (each stack also publishes them as SSM parameters
@@ -193,6 +258,37 @@ def cmd_deploy(ctx: Context) -> int:
             markup=False,
         )
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_cancel(ctx: Context) -> int:
+    """StopStackSetOperation on every operation running on the environment's stack sets, then wait
+    until each ended (STOPPED, or how it ended first). Exit 0, also when nothing runs (one line)."""
+    result: dict[str, Any] = {}
+    for env in ctx.environments:
+        tools = ctx.tools(env)
+        stopped = []
+        for stack_set, op in _running(tools):
+            status = tools.runner.stop(stack_set, op)
+            stopped.append({"stack_set": stack_set, "operation": op, "status": status})
+            if not ctx.args.json:
+                ctx.out.print(f"{env.name}: operation {op} on stack set {stack_set}: {status}", markup=False)
+        result[env.name] = stopped
+        if ctx.args.json:
+            continue
+        if stopped:
+            ctx.out.print(
+                f"{env.name}: the instances the stopped operation(s) had not reached are left as they were "
+                f"(OUTDATED after a stack set update): 'appstorage-deploy deploy --env {env.name}' finishes "
+                "the rollout",
+                markup=False,
+            )
+        else:
+            ctx.out.print(
+                f"{env.name}: no operation is running on its stack sets: nothing to cancel", markup=False
+            )
+    if ctx.args.json:
+        print_json(ctx, result)
     return EXIT_OK
 
 
@@ -387,6 +483,11 @@ COMMANDS: Mapping[str, tuple[Callable[[Context], int], str]] = MappingProxyType(
             "roll the replica then the primary stack set out and, when it changed something, collect "
             "outputs (--no-outputs: not; outputs that cannot be read in a member account are a warning, "
             "not a failure)",
+        ),
+        "cancel": (
+            cmd_cancel,
+            "stop the operations running on the environment's stack sets (StopStackSetOperation) and wait "
+            "until they stopped",
         ),
         "status": (cmd_status, "list every stack instance with its status and reason"),
         "outputs": (
