@@ -59,6 +59,22 @@ def _read(endpoint: str, name: str = NAME, region: str = PRIMARY) -> tuple[dict[
     return {**described, "Value": value["Value"]}, {t["Key"]: t["Value"] for t in tags}
 
 
+def test_the_emulators_model_is_the_one_moto_uses() -> None:
+    """moto's own model stays listed (a class cannot be unlisted); moto's map takes the last class
+    listed for a type, and the emulator's is defined after moto's."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.ssm.models import Parameter as MotosParameter
+
+    from stacksets.emulator import SsmParameter, register_models
+
+    register_models()
+    listed = [m for m in CloudFormationModel.__subclasses__() if m.cloudformation_type() == "AWS::SSM::Parameter"]
+    assert listed == [MotosParameter, SsmParameter]
+    assert parsing.resource_class_from_type("AWS::SSM::Parameter") is SsmParameter
+    assert parsing.resource_name_property_from_type("AWS::SSM::Parameter") == "Name"
+
+
 def test_a_tagged_parameter_is_created_where_motos_model_fails(moto_endpoint: str) -> None:
     from moto.ssm.models import Parameter as MotosParameter
 
