@@ -180,3 +180,15 @@ def test_a_project_that_only_contains_aws_is_fine() -> None:
     config = config_from(data)
     props = _parameters(rendered(config, "dev", "primary"))["TableNameParameter"]["Properties"]
     assert props["Name"] == "/my-aws-shop/dev/app-storage/TableName"
+
+
+def test_the_readme_library_example_publishes_its_output() -> None:
+    from tests.test_library import readme_example
+
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(readme_example(), "README.md", "exec"), namespace)
+    resources = namespace["template"].to_dict()["Resources"]
+    assert (
+        resources["UploadsBucketNameParameter"]["Properties"]["Name"] == "/acme/dev/uploads/UploadsBucketName"
+    )
+    assert resources["UploadsBucketNameParameter"]["Properties"]["Value"] == {"Ref": "Uploads"}
