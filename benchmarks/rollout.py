@@ -107,6 +107,43 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+def model_aws_instance_parameters() -> None:
+    """``--aws-instance-parameters``: the instance stacks report their parameters as AWS does, and
+    the deployer is told so (:attr:`stacksets.compat.Compat.reports_instance_parameters`).
+
+    On AWS, DescribeStacks of an instance's stack reports each parameter as the stack set sent it
+    (an SSM-typed one by its name; the value in ResolvedValue); moto reports an SSM-typed
+    parameter's resolved value, so against moto the deployer reads every instance's overrides
+    with DescribeStackInstance. With this option the benchmark measures the read path the
+    deployer takes on AWS: moto's instance stacks (named ``StackSet:<name>``) report the values
+    they were created with, and the emulator's Compat says instance parameters are reported.
+    This covers the scenarios measured here (no per-instance overrides): moto's stacks still do
+    not follow UpdateStackInstances or UpdateStackSet (the ``change`` scenario changes a stack set
+    parameter, for which the deployer reads every instance with DescribeStackInstance anyway).
+    """
+    import attrs
+    from moto.cloudformation.models import Stack
+
+    import stacksets.compat
+
+    resolved = Stack.parameter_list
+
+    def as_sent(self: Any) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = resolved.fget(self)  # type: ignore[attr-defined]
+        if not str(self.name).startswith("StackSet:"):
+            return listed
+        sent = self.parameters or {}
+        return [
+            p
+            if p.get("ParameterValue") == "****"
+            else {**p, "ParameterValue": sent.get(p["ParameterKey"], p["ParameterValue"])}
+            for p in listed
+        ]
+
+    Stack.parameter_list = property(as_sent)  # type: ignore[assignment,method-assign]
+    stacksets.compat.EMULATOR = attrs.evolve(stacksets.compat.EMULATOR, reports_instance_parameters=True)
+
+
 def reset(moto: str) -> None:
     request = urllib.request.Request(f"{moto}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -264,6 +301,12 @@ def main_benchmark() -> int:
         help="largest account count deployed in one first deploy (default 300); larger sizes are set up "
         "in steps of this many accounts, not measured, and only rerun and change are measured",
     )
+    parser.add_argument(
+        "--aws-instance-parameters",
+        action="store_true",
+        help="instance stacks report their parameters as on AWS, and the deployer reads overrides "
+        "from them as it does on AWS (see model_aws_instance_parameters)",
+    )
     parser.add_argument("--json", type=Path, help="append the results to this JSON file")
     parser.add_argument("--note", default="", help="stored with each result (e.g. the commit measured)")
     args = parser.parse_args()
@@ -275,10 +318,13 @@ def main_benchmark() -> int:
     def save() -> None:
         for record in results:
             record.setdefault("note", args.note)
+            record.setdefault("aws_instance_parameters", args.aws_instance_parameters)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(previous + results, indent=1))
 
+    if args.aws_instance_parameters:
+        model_aws_instance_parameters()
     with moto_server() as moto, tempfile.TemporaryDirectory() as tmp:
         for n in args.accounts:
             run_size(moto, args.env, n, args.latency_ms, args.max_first, Path(tmp), results, save)
