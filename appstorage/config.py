@@ -15,7 +15,14 @@ from .deployment import AutoDeployment, Deployment, OperationPreferences, Parame
 from .errors import ConfigError, FieldError, PropsError
 from .inputs import PARAMETER_NAMES, ParameterValue
 from .loader import bundled_example_path, load_config, parse_config
-from .model import Config, Environment, ImagesSettings, MonitoringSettings, TableSettings
+from .model import (
+    Config,
+    Environment,
+    ImagesSettings,
+    MonitoringSettings,
+    OutputSettings,
+    TableSettings,
+)
 
 __all__ = [
     "PARAMETER_NAMES",
@@ -28,6 +35,7 @@ __all__ = [
     "ImagesSettings",
     "MonitoringSettings",
     "OperationPreferences",
+    "OutputSettings",
     "ParameterOverride",
     "ParameterValue",
     "PropsError",

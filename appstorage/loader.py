@@ -16,7 +16,7 @@ import yaml
 from .deployment import read_deployment
 from .errors import ConfigError, FieldError
 from .inputs import PARAMETER_NAMES, ParameterValue
-from .model import Config, Environment, ImagesSettings, MonitoringSettings, TableSettings
+from .model import Config, Environment, ImagesSettings, MonitoringSettings, OutputSettings, TableSettings
 from .reader import Reader, kind_of
 from .validators import shown
 
@@ -34,6 +34,7 @@ ENV_KEYS = (
     "table",
     "images",
     "monitoring",
+    "outputs",
     "parameters",
     "deployment",
     "tags",
@@ -77,6 +78,16 @@ def _monitoring(r: Reader, raw: Any) -> MonitoringSettings | None:
     return r.construct(MonitoringSettings, flags)
 
 
+def _outputs(r: Reader, raw: Any) -> OutputSettings | None:
+    d = r.mapping(raw, tuple(OutputSettings.__dataclass_fields__))
+    kwargs: dict[str, Any] = {}
+    if (publish := r.typed(d, "ssm_parameters", bool)) is not None:
+        kwargs["ssm_parameters"] = publish
+    if (path := r.typed(d, "ssm_path", str)) is not None:
+        kwargs["ssm_path"] = path
+    return r.construct(OutputSettings, kwargs)
+
+
 def _environment(r: Reader, name: str, raw: Any) -> Environment | None:
     """One environment, or None (its problems recorded). The model checks the values whenever
     the fields it needs have the right shape, also when a section or a list item has problems
@@ -100,7 +111,8 @@ def _environment(r: Reader, name: str, raw: Any) -> Environment | None:
     # problems that are not there (a missing key, a default flag): then only the shape is reported.
     shaped = not dropped and all(k in kwargs for k in required[:2]) and "parameters" in d
     shaped = shaped and all(k in kwargs for k in _FLAGS if d.get(k) is not None)
-    for key, section in (("table", _table), ("images", _images), ("monitoring", _monitoring)):
+    sections = (("table", _table), ("images", _images), ("monitoring", _monitoring), ("outputs", _outputs))
+    for key, section in sections:
         with r.at(key):
             settings = section(r, d.get(key))
         if settings is not None:

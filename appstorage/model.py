@@ -31,7 +31,6 @@ from .naming import (
     bucket_name_for_region,
     export_name,
     output_name,
-    output_parameter_name,
     output_parameter_path,
     stack_set_name,
     table_name,
@@ -50,6 +49,7 @@ __all__ = [
     "ImagesSettings",
     "MonitoringSettings",
     "OperationPreferences",
+    "OutputSettings",
     "ParameterOverride",
     "ParameterValue",
     "TableSettings",
@@ -124,6 +124,38 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class OutputSettings:
+    """The stack outputs handed over as SSM parameters (:mod:`appstorage.handoff`).
+    ``ssm_parameters``: every output of both templates is also an SSM parameter in the stack's
+    account and region (default on). ``ssm_path``: the path they go under, starting and ending
+    with ``/``; default ``/{project}/{env}/app-storage/``."""
+
+    ssm_parameters: bool = True
+    ssm_path: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = Problems()
+        path = self.ssm_path
+        if path is not None:
+            if not self.ssm_parameters:
+                problems.add(
+                    "ssm_path",
+                    ("ssm_path is set but ssm_parameters is false", "remove ssm_path, or set ssm_parameters"),
+                )
+            elif not path.startswith("/") or not path.endswith("/"):
+                problems.add(
+                    "ssm_path",
+                    (
+                        f"{v.shown(path)} is not an SSM path",
+                        "start and end it with '/', e.g. '/acme/prod/storage/'",
+                    ),
+                )
+            else:
+                problems.add("ssm_path", v.check_ssm_parameter_name(path + LONGEST_OUTPUT))
+        problems.raise_for(self)
+
+
+@dataclass(frozen=True)
 class Environment:
     """One environment (dev, staging, prod, ...): two templates, two stack sets."""
 
@@ -138,6 +170,7 @@ class Environment:
     table: TableSettings = TableSettings()
     images: ImagesSettings = ImagesSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    outputs: OutputSettings = OutputSettings()
     deployment: Deployment = field(default_factory=Deployment)
     tags: Mapping[str, str] = FrozenMap()
 
@@ -238,6 +271,14 @@ def merged_tag_problems(config_tags: Mapping[str, str], env: Environment) -> lis
     return problems.errors
 
 
+def published_path(project: str, env: Environment) -> str | None:
+    """Where ``env``'s stacks publish their outputs as SSM parameters (``outputs.ssm_path``, else
+    ``/{project}/{env}/app-storage/``), or None when they do not (``outputs.ssm_parameters``)."""
+    if not env.outputs.ssm_parameters:
+        return None
+    return env.outputs.ssm_path or output_parameter_path(project, env.name)
+
+
 def project_parameter_problem(project: str) -> v.Problem:
     """Whether the stack outputs' SSM parameters (``/{project}/{env}/app-storage/<Output>``) may
     start with ``project``: SSM reserves names starting with ``aws`` or ``ssm``."""
@@ -281,17 +322,22 @@ def name_problems(project: str, prefix: str, env: Environment) -> list[FieldErro
         problems.add(
             "", (problem[0], "use a shorter project name (export names are {project}-{env}-{output})")
         )
-    parameter = output_parameter_name(project, env.name, LONGEST_OUTPUT)
-    if project_parameter_problem(project) is None and (
-        problem := v.check_ssm_parameter_name(parameter)
-        or next(filter(None, (v.check_ssm_arn_length(parameter, r) for r in regions)), None)
+    path = published_path(project, env)
+    own = env.outputs.ssm_path is not None
+    parameter = f"{path}{LONGEST_OUTPUT}" if path is not None else None
+    if (
+        parameter is not None
+        and (own or project_parameter_problem(project) is None)
+        and (
+            problem := v.check_ssm_parameter_name(parameter)
+            or next(filter(None, (v.check_ssm_arn_length(parameter, r) for r in regions)), None)
+        )
     ):
         problems.add(
-            "",
+            "outputs.ssm_path" if own else "",
             (
-                f"the stack outputs' SSM parameters ({output_parameter_path(project, env.name)}<Output>) "
-                f"would be invalid: {problem[0]}",
-                "use a shorter project or environment name",
+                f"the stack outputs' SSM parameters under {v.shown(path)} would be invalid: {problem[0]}",
+                "use a shorter outputs.ssm_path" if own else "use a shorter project or environment name",
             ),
         )
     overrides = (
@@ -321,7 +367,10 @@ class Config:
         object.__setattr__(self, "tags", FrozenMap(self.tags))
         problems = Problems()
         valid_prefix = not problems.add("project", v.check_name(self.project, "project"))
-        if valid_prefix:
+        default_path = any(
+            e.outputs.ssm_parameters and e.outputs.ssm_path is None for e in self.environments.values()
+        )
+        if valid_prefix and default_path:
             problems.add("project", project_parameter_problem(self.project))
         if self.name_prefix is not None:
             valid_prefix = not problems.add("name_prefix", v.check_name(self.name_prefix, "name_prefix"))
@@ -344,6 +393,11 @@ class Config:
     def prefix(self) -> str:
         """The prefix of every physical name: ``name_prefix`` if set, else ``project``."""
         return self.name_prefix or self.project
+
+    def output_parameter_path(self, env: Environment) -> str | None:
+        """Where ``env``'s stacks publish their outputs as SSM parameters, or None (see
+        :func:`published_path`)."""
+        return published_path(self.project, env)
 
     def environment(self, name: str) -> Environment:
         """The named environment, or a :class:`ConfigError` listing the ones that exist."""

@@ -15,7 +15,7 @@ from .buckets import SPA_ERROR_DOCUMENT, SPA_INDEX_DOCUMENT
 from .handoff import publish_outputs
 from .inputs import TemplateKind
 from .model import Config, Environment
-from .naming import Purpose, export_name, output_name, output_parameter_path, table_arn
+from .naming import Purpose, export_name, output_name, table_arn
 from .parameters import build_conditions, build_parameters
 from .replication import (
     REPLICATED,
@@ -70,10 +70,11 @@ def _output(
 
 
 def _publish_outputs(template: Template, config: Config, env: Environment) -> None:
-    """Every output also as an SSM parameter in the stack's account and region (the hand-off)."""
-    publish_outputs(
-        template, output_parameter_path(config.project, env.name), tags=standard_tags(config, env)
-    )
+    """Every output also as an SSM parameter in the stack's account and region (the hand-off),
+    unless ``outputs.ssm_parameters`` is off."""
+    path = config.output_parameter_path(env)
+    if path is not None:
+        publish_outputs(template, path, tags=standard_tags(config, env))
 
 
 def _new_template(config: Config, env: Environment, kind: TemplateKind) -> Template:

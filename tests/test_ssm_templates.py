@@ -192,3 +192,81 @@ def test_the_readme_library_example_publishes_its_output() -> None:
         resources["UploadsBucketNameParameter"]["Properties"]["Name"] == "/acme/dev/uploads/UploadsBucketName"
     )
     assert resources["UploadsBucketNameParameter"]["Properties"]["Value"] == {"Ref": "Uploads"}
+
+
+# ------------------------------------------------------------------ the outputs setting
+
+
+def _with_outputs(outputs: Any, env: str = "dev", **top: Any) -> dict[str, Any]:
+    data = example_data()
+    data["environments"][env]["outputs"] = outputs
+    data.update(top)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("outputs", "dev_names"),
+    [
+        ({}, "/tattoo-directory/dev/app-storage/TableName"),
+        ({"ssm_parameters": True}, "/tattoo-directory/dev/app-storage/TableName"),
+        ({"ssm_path": "/acme/dev/storage/"}, "/acme/dev/storage/TableName"),
+        ({"ssm_path": "/" + "a/" * 14}, "/" + "a/" * 14 + "TableName"),  # 15 levels
+        ({"ssm_parameters": False}, None),
+    ],
+)
+def test_the_outputs_setting_turns_the_parameters_off_or_moves_them(
+    outputs: Any, dev_names: str | None
+) -> None:
+    config = config_from(_with_outputs(outputs))
+    parameters = _parameters(rendered(config, "dev", "primary"))
+    if dev_names is None:
+        assert parameters == {} and _parameters(rendered(config, "dev", "replica")) == {}
+        assert "Outputs" in rendered(config, "dev", "primary")  # the outputs and exports stay
+    else:
+        assert parameters["TableNameParameter"]["Properties"]["Name"] == dev_names
+    # the other environments keep the default
+    staging = _parameters(rendered(config, "staging", "primary"))["TableNameParameter"]["Properties"]
+    assert staging["Name"] == "/tattoo-directory/staging/app-storage/TableName"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "field", "words"),
+    [
+        ({"ssm_path": "acme/dev/"}, "environments.dev.outputs.ssm_path", "is not an SSM path"),
+        ({"ssm_path": "/acme/dev"}, "environments.dev.outputs.ssm_path", "is not an SSM path"),
+        ({"ssm_path": "/aws/dev/"}, "environments.dev.outputs.ssm_path", "starts with 'aws' or 'ssm'"),
+        ({"ssm_path": "/a b/"}, "environments.dev.outputs.ssm_path", "not a valid SSM parameter name"),
+        ({"ssm_path": "/" + "a/" * 15}, "environments.dev.outputs.ssm_path", "16 levels"),
+        ({"ssm_path": "/" + "a" * 990 + "/"}, "environments.dev.outputs.ssm_path", "SSM allows 1011"),
+        (
+            {"ssm_parameters": False, "ssm_path": "/a/"},
+            "environments.dev.outputs.ssm_path",
+            "ssm_parameters is false",
+        ),
+        ({"ssm_parameters": "yes"}, "environments.dev.outputs.ssm_parameters", "expected bool"),
+        ({"ssm_paths": "/a/"}, "environments.dev.outputs.ssm_paths", "unknown key"),
+        (["ssm_parameters"], "environments.dev.outputs", "expected a mapping"),
+    ],
+)
+def test_a_bad_outputs_setting_fails_at_load_time_naming_the_field(
+    outputs: Any, field: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from(_with_outputs(outputs))
+    assert [e.field for e in caught.value.errors] == [field]
+    assert words in caught.value.errors[0].problem
+
+
+def test_a_reserved_project_loads_when_no_environment_publishes_under_it() -> None:
+    data = example_data()
+    data["project"] = "aws-shop"
+    for name, env in data["environments"].items():
+        env["parameters"] = {
+            k: val.replace("/tattoo-directory/", "/shop/") for k, val in env["parameters"].items()
+        }
+        env["outputs"] = (
+            {"ssm_path": f"/shop/{name}/app-storage/"} if name != "prod" else {"ssm_parameters": False}
+        )
+    config = config_from(data)
+    props = _parameters(rendered(config, "dev", "replica"))["SpaIndexDocumentParameter"]["Properties"]
+    assert props["Name"] == "/shop/dev/app-storage/SpaIndexDocument"
