@@ -136,6 +136,9 @@ class ClientFactory:
         #: guards ``_locks`` only; each client, session and the caller's account has its own lock
         self._lock = threading.Lock()
         self._locks: dict[tuple[str | None, ...], threading.RLock] = {}
+        #: the service models, loaded once for all assumed-role sessions (its cache is a dict:
+        #: loading the same model from two threads at once at worst loads it twice)
+        self._loader = botocore.session.Session().get_component("data_loader")
 
     # ------------------------------------------------------------------ generic
 
@@ -234,6 +237,9 @@ class ClientFactory:
             time_fetcher=self.now,
         )
         core = botocore.session.Session()
+        # One loader for every account's session: each new botocore session would otherwise read
+        # and parse the service models again (about 0.15 s of CPU per account, measured).
+        core.register_component("data_loader", self._loader)
         core._credentials = credentials  # type: ignore[attr-defined]  # botocore's documented pattern
         self._sessions[key] = boto3.Session(botocore_session=core, region_name=region)
         return self._sessions[key]
