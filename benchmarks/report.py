@@ -9,6 +9,10 @@ to answer, summed; "rest s" the wall time left: the deployer's own work (templat
 creating boto3 clients, botocore) and the forwarder's.
 
     .venv/bin/python benchmarks/report.py benchmarks/results/*.json [--markdown] [--target 1000]
+
+``--before FILE``: instead, one table comparing the results in FILE (the code before a change)
+with the others, size by size and scenario by scenario (wall time, calls, calls per account,
+administration and member-account calls, and the calls by API that differ).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["fit", "print_report"]
+__all__ = ["compare_rows", "fit", "print_report"]
 
 SCENARIO_ORDER = {"first": 0, "rerun": 1, "change": 2}
 
@@ -154,6 +158,57 @@ def fit_rows(records: list[dict[str, Any]], target: int) -> list[list[str]]:
     return rows
 
 
+COMPARE_COLUMNS = (
+    "accounts",
+    "scenario",
+    "wall s before",
+    "wall s after",
+    "calls before",
+    "calls after",
+    "calls/account before",
+    "calls/account after",
+    "admin calls before",
+    "admin calls after",
+    "member calls before",
+    "member calls after",
+    "calls by API before -> after (those that differ)",
+)
+
+
+def compare_rows(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[list[str]]:
+    """One row per (accounts, latency, scenario) measured both before and after."""
+    old = {(r["accounts"], r["latency_ms"], r["scenario"]): r for r in _ok(before)}
+    rows = []
+    for r in _ok(after):
+        b = old.get((r["accounts"], r["latency_ms"], r["scenario"]))
+        if b is None:
+            continue
+        apis = sorted(set(b["calls_by_api"]) | set(r["calls_by_api"]))
+        changed = [
+            f"{api.split('.', 1)[1]} {b['calls_by_api'].get(api, 0)} -> {r['calls_by_api'].get(api, 0)}"
+            for api in apis
+            if b["calls_by_api"].get(api, 0) != r["calls_by_api"].get(api, 0)
+        ]
+        rows.append(
+            [
+                str(r["accounts"]),
+                r["scenario"],
+                f"{b['wall_s']:.1f}",
+                f"{r['wall_s']:.1f}",
+                str(b["calls"]),
+                str(r["calls"]),
+                f"{b['calls_per_account']:.2f}",
+                f"{r['calls_per_account']:.2f}",
+                str(b["admin_requests"]),
+                str(r["admin_requests"]),
+                str(b["member_requests"]),
+                str(r["member_requests"]),
+                ", ".join(changed) or "same",
+            ]
+        )
+    return sorted(rows, key=lambda row: (int(row[0]), SCENARIO_ORDER[row[1]]))
+
+
 def fit_columns(target: int) -> tuple[str, ...]:
     return (
         "latency ms",
@@ -223,8 +278,17 @@ def main() -> int:
     parser.add_argument("results", type=Path, nargs="+", help="JSON files written by rollout.py --json")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for the README)")
     parser.add_argument("--target", type=int, default=1000, help="extrapolate to this many accounts")
+    parser.add_argument("--before", type=Path, help="compare with these results (the code before)")
     args = parser.parse_args()
     records = [r for path in args.results for r in json.loads(path.read_text())]
+    if args.before:
+        rows = compare_rows(json.loads(args.before.read_text()), records)
+        title = f"Before ({args.before.name}) and after"
+        if args.markdown:
+            print(_markdown(title, COMPARE_COLUMNS, rows))
+        else:
+            Console(width=260).print(_rich(title, COMPARE_COLUMNS, rows))
+        return 0
     print_report(records, markdown=args.markdown, target=args.target)
     return 0
 
