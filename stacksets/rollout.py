@@ -24,8 +24,8 @@ import attrs
 from botocore.exceptions import ClientError
 
 from .awserrors import error_code, unreadable_reason
-from .errors import DataLossRefused, Declined, Phase, add_stop_context
-from .model import DesiredStackSet, ObservedInstance, ObservedStackSet, StackSetPlan
+from .errors import DataLossRefused, Declined, DeployBlocked, Phase, add_stop_context
+from .model import DesiredStackSet, ObservedInstance, ObservedStackSet, Scope, StackSetPlan
 from .observe import observe_stack_set, read_overrides
 from .operations import Detached, OperationResult, OperationRunner
 from .outputs import InstanceKey, StackOutputs, verify_replica_outputs
@@ -34,6 +34,7 @@ from .plan import needs_stack_set_update, plan_blocks_deploy, plan_stack_set
 from .requests import instance_operations, removal_targets, stack_set_request, stack_set_update_targets
 from .retained import check_before_create
 from .stacks import InstanceStacks
+from .staged import WavesStopped, wave_schedule
 from .staging import TemplateStager
 
 if TYPE_CHECKING:
@@ -213,10 +214,13 @@ def deploy(
     stacks: InstanceStacks,
     allow_replacement: bool = False,
     confirm: Callable[[Sequence[StackSetPlan]], bool] | None = None,
+    waves: Sequence[Scope] = (),
 ) -> DeployResult:
     """Check and roll out ``plans`` (from :func:`plan_rollout`, rollout order). Raises
     :class:`~stacksets.errors.DeployError` subclasses; nothing is changed before ``confirm``
-    returns True (None: no question)."""
+    returns True (None: no question). ``waves``: roll out wave by wave
+    (:func:`~stacksets.staged.wave_schedule`), both phases in each wave, and stop before the next
+    wave when instances failed within the failure tolerance (:class:`~stacksets.staged.WavesStopped`)."""
     runner.restart_deadline()
     reporter = runner.reporter
     blocked = plan_blocks_deploy(plans, allow_replacement)
@@ -224,6 +228,10 @@ def deploy(
         raise DataLossRefused(blocked)
     if not any(p.changed for p in plans):
         return DeployResult(plans=tuple(plans))
+    schedule = wave_schedule(plans, waves)
+    wave_blockers = [b for parts in schedule for p in parts for b in p.blockers]
+    if waves and wave_blockers:
+        raise DeployBlocked("refusing to deploy these waves:\n" + "\n".join(f"  {b}" for b in wave_blockers))
     # Both phases, before the first mutating call (and before asking): names the new instances
     # would take that an earlier destroy left behind (reads only when instances are created).
     check_before_create(plans, stacks.factory, stacks.role_name, reporter)
@@ -231,30 +239,42 @@ def deploy(
         raise Declined("deploy cancelled: nothing was changed")
     results: list[OperationResult] = []
     applied: list[Phase] = []
-    replica_outputs: Mapping[InstanceKey, StackOutputs] = {}
-    by_kind = {p.desired.kind: p.desired for p in plans}
-    for plan in plans:
-        try:
-            if plan.desired.kind == "primary" and plan.changed:
-                replica_outputs = verify_replica_outputs(
-                    cfn, by_kind["replica"], plan.desired, stacks, reporter
+    replica_outputs: dict[InstanceKey, StackOutputs] = {}
+    for n, parts in enumerate(schedule, 1):
+        if waves:
+            reporter.info(f"wave {n} of {len(schedule)}: {waves[n - 1].text}")
+        by_kind = {p.desired.kind: p.desired for p in parts}
+        done: list[OperationResult] = []
+        for plan in parts:
+            try:
+                if plan.desired.kind == "primary" and plan.changed:
+                    replica_outputs.update(
+                        verify_replica_outputs(cfn, by_kind["replica"], plan.desired, stacks, reporter)
+                    )
+                done += apply_phase(plan, runner, stager)
+            except Detached as started:
+                # deploy --detach: the first operation pending was started; a later deploy resumes
+                # (plan_rollout waits for it), and the phases before it stay applied.
+                return DeployResult(
+                    plans=tuple(plans),
+                    changed=True,
+                    operations=tuple(results + done),
+                    applied_phases=tuple(applied),
+                    detached=started,
                 )
-            results += apply_phase(plan, runner, stager)
-        except Detached as started:
-            # deploy --detach: the first operation pending was started; a later deploy resumes
-            # (plan_rollout waits for it), and the phases before it stay applied.
-            return DeployResult(
-                plans=tuple(plans),
-                changed=True,
-                operations=tuple(results),
-                applied_phases=tuple(applied),
-                detached=started,
-            )
-        except BaseException as exc:
-            add_stop_context(exc, applied_phases=tuple(applied), stopped_phase=phase_of(plan.desired))
-            raise
-        if plan.changed:
-            applied.append(phase_of(plan.desired))
+            except BaseException as exc:
+                if waves:
+                    reporter.info(f"wave {n} of {len(schedule)} did not complete; the waves before it ran")
+                add_stop_context(exc, applied_phases=tuple(applied), stopped_phase=phase_of(plan.desired))
+                raise
+            if plan.changed and phase_of(plan.desired) not in applied:
+                applied.append(phase_of(plan.desired))
+        results += done
+        failed = [(r.stack_set, f) for r in done for f in r.failed]
+        if failed and n < len(schedule):
+            stopped = WavesStopped(n, waves, failed)
+            add_stop_context(stopped, applied_phases=tuple(applied))
+            raise stopped
     return DeployResult(
         plans=tuple(plans),
         changed=True,

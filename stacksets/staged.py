@@ -26,11 +26,21 @@ import attrs
 
 from appstorage import validators as v
 from appstorage.config import Environment
+from appstorage.deployment import wave_accounts
 
+from .errors import DeployError, FailedInstance
 from .model import AccountFilter, DesiredInstance, ObservedInstance, Scope, StackSetPlan, TemplateDiff
 from .plan import needs_stack_set_update
 
-__all__ = ["existing_targets", "narrow", "planned_waves", "subset_problems"]
+__all__ = [
+    "WavesStopped",
+    "existing_targets",
+    "narrow",
+    "planned_waves",
+    "subset_problems",
+    "wave_schedule",
+    "wave_scopes",
+]
 
 
 def subset_problems(env: Environment, scope: Scope) -> list[str]:
@@ -71,6 +81,12 @@ def subset_problems(env: Environment, scope: Scope) -> list[str]:
     return problems
 
 
+def wave_scopes(env: Environment) -> tuple[Scope, ...]:
+    """``deployment.waves`` as the scope of each wave, in order (empty: no waves); which accounts
+    each wave takes is :func:`appstorage.deployment.wave_accounts`."""
+    return tuple(Scope(accounts=accounts) for accounts in wave_accounts(env.deployment))
+
+
 def _label(account: str, region: str) -> str:
     return f"{account} {region}"
 
@@ -95,9 +111,9 @@ def existing_targets(plan: StackSetPlan) -> list[DesiredInstance]:
 
 def narrow(plan: StackSetPlan, scope: Scope, *, stack_set_updated: bool = False) -> StackSetPlan:
     """``plan`` limited to ``scope`` (see the module docstring). ``stack_set_updated``: an earlier
-    wave of this run already ran UpdateStackSet with the plan's template, parameters and settings,
-    so every existing instance is OUTDATED (AWS marked them) and the scope's are updated with
-    UpdateStackInstances."""
+    wave of this run already ran UpdateStackSet (or CreateStackSet) with the plan's template,
+    parameters and settings, so every existing instance is OUTDATED (AWS marked them) and the
+    scope's are updated with UpdateStackInstances (see :func:`stacksets.rollout.deploy`)."""
     desired = plan.desired
     inside = [i for i in desired.instances if _wanted(plan, scope, i)]
     existing = existing_targets(plan)
@@ -163,7 +179,7 @@ def narrow(plan: StackSetPlan, scope: Scope, *, stack_set_updated: bool = False)
             left_outdated=tuple(_label(o.account, o.region) for o in plan.instances.outdated),
         )
     changed = out.template.changed or out.parameters or out.settings or out.instances.changed
-    if plan.action == "update":
+    if plan.action == "update" or stack_set_updated:  # created by an earlier wave: an update now
         out = attrs.evolve(out, action="update" if changed else "no change")
     if needs_stack_set_update(out) and not [i for i in existing if i in inside]:
         reason = (
@@ -187,3 +203,57 @@ def planned_waves(plans: Sequence[StackSetPlan], waves: Sequence[Scope]) -> tupl
         )
         for p in plans
     )
+
+
+def wave_schedule(
+    plans: Sequence[StackSetPlan], waves: Sequence[Scope]
+) -> tuple[tuple[StackSetPlan, ...], ...]:
+    """The plans of each wave, in order (without waves: one wave, ``plans`` as they are).
+
+    The first wave that reaches a stack set's deployed instances carries its template, parameter
+    and settings change (UpdateStackSet naming that wave's accounts; a stack set to create is
+    created in the first wave that has instances of it); AWS then marks the other instances
+    OUTDATED, and each later wave updates its own with UpdateStackInstances (AWS, API reference:
+    UpdateStackInstances "updates the parameter values for stack instances for the specified
+    accounts, within the specified Amazon Web Services Regions", to the stack set's current
+    template, and names no other instance, so none is marked OUTDATED again; a second
+    UpdateStackSet with the template would mark every instance OUTDATED once more)."""
+    if not waves:
+        return (tuple(plans),)
+    updated: set[str] = set()
+    out = []
+    for wave in waves:
+        parts = []
+        for plan in plans:
+            part = narrow(plan, wave, stack_set_updated=plan.desired.name in updated)
+            if part.changed and (part.action == "create" or needs_stack_set_update(part)):
+                updated.add(plan.desired.name)
+            parts.append(part)
+        out.append(tuple(parts))
+    return tuple(out)
+
+
+class WavesStopped(DeployError):
+    """A wave ended with instances that failed within the failure tolerance: deploy stops before
+    the next wave."""
+
+    def __init__(
+        self, wave: int, waves: Sequence[Scope], failed: Sequence[tuple[str, FailedInstance]]
+    ) -> None:
+        self.wave = wave
+        self.failed = tuple(failed)
+        lines = [
+            f"wave {wave} of {len(waves)} ({waves[wave - 1].text}) ended with instances that failed within "
+            f"the failure tolerance; deploy stopped before wave {wave + 1} ({waves[wave].text}):"
+        ]
+        lines += [
+            f"  {stack_set}: {f.account} {f.region} {f.status}: {f.reason or '(no reason given)'}"
+            for stack_set, f in failed
+        ]
+        done = f"waves 1 to {wave}" if wave > 1 else "wave 1"
+        lines.append(
+            f"{done} ran; fix the failed instances, then run deploy again: it goes on from there (the "
+            "instances already up to date have nothing left to do; the failed ones and the later waves "
+            "are updated wave by wave)"
+        )
+        super().__init__("\n".join(lines))

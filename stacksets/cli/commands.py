@@ -13,9 +13,9 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
-from botocore.exceptions import ClientError
 
-from ..awserrors import error_code
+from appstorage.config import Environment
+
 from ..destroy import (
     DestroyRefused,
     Targets,
@@ -30,23 +30,23 @@ from ..drcheck.reader import dr_check
 from ..drcheck.render import read_hints, render_dr_check, report_to_json, summary_line
 from ..drift import detect_drift, drift_to_json, render_drift
 from ..errors import Declined, Phase, PreflightError, add_stop_context, stop_context
-from ..model import StackSetPlan
-from ..observe import observe_stack_set, running_operations
+from ..model import Scope, StackSetPlan
+from ..observe import observe_stack_set
 from ..operations import OperationResult
 from ..outputs import collect_outputs
 from ..planview import instance_region, plan_to_json, render_plan
 from ..preflight import preflight
-from ..rollout import DeployResult, deploy, plan_rollout
-from ..staged import narrow
+from ..rollout import deploy, plan_rollout
+from ..staged import narrow, planned_waves, wave_scopes
 from ..toolkit import Tools
 from .context import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, Context
 from .local import cmd_local
 from .markdown import dr_check_markdown, drift_markdown, outputs_markdown, plan_markdown, status_markdown
 from .output import fitted_table, print_json, print_table, write_outputs
+from .staged import cmd_cancel, detach_waits, detached_report
 
 __all__ = [
     "COMMANDS",
-    "cmd_cancel",
     "cmd_deploy",
     "cmd_destroy",
     "cmd_dr_check",
@@ -67,10 +67,18 @@ def _plan(ctx: Context, tools: Tools, *, resume: bool = False) -> Any:
     )
 
 
-def _staged(ctx: Context, plans: Sequence[StackSetPlan]) -> tuple[StackSetPlan, ...]:
-    """``plans`` limited to the run's subset (``--accounts``/``--regions``), if any."""
+def _staged(ctx: Context, plans: Sequence[StackSetPlan], env: Environment) -> tuple[StackSetPlan, ...]:
+    """``plans`` limited to the run's subset (``--accounts``/``--regions``), if any; otherwise
+    with the environment's waves (``deployment.waves``) to show."""
     scope = ctx.scope
-    return tuple(plans) if scope is None else tuple(narrow(p, scope) for p in plans)
+    if scope is not None:
+        return tuple(narrow(p, scope) for p in plans)
+    return planned_waves(plans, _waves(ctx, env)) if _waves(ctx, env) else tuple(plans)
+
+
+def _waves(ctx: Context, env: Environment) -> tuple[Scope, ...]:
+    """The waves a deploy of ``env`` runs: none with --accounts/--regions (one run on that subset)."""
+    return () if ctx.scope is not None else wave_scopes(env)
 
 
 def cmd_plan(ctx: Context) -> int:
@@ -79,7 +87,7 @@ def cmd_plan(ctx: Context) -> int:
     result: dict[str, Any] = {}
     plans_by_env = {}
     for env in ctx.environments:
-        plans = _staged(ctx, _plan(ctx, ctx.tools(env)).plans)
+        plans = _staged(ctx, _plan(ctx, ctx.tools(env)).plans, env)
         plans_by_env[env.name] = plans
         if ctx.format == "json":
             result[env.name] = plan_to_json(plans)
@@ -118,63 +126,6 @@ def _partial_failures(ctx: Context, results: Sequence[OperationResult]) -> list[
     return rows
 
 
-def _running(tools: Tools) -> list[tuple[str, str]]:
-    """(stack set, operation id) of every operation running on the environment's stack sets."""
-    found = []
-    for desired in tools.desired:
-        try:
-            found += [
-                (desired.name, op) for op in running_operations(tools.cfn, desired.name, desired.call_as)
-            ]
-        except ClientError as exc:
-            if error_code(exc) != "StackSetNotFoundException":
-                raise
-    return found
-
-
-def _detach_waits(ctx: Context, tools: Tools) -> bool:
-    """``deploy --detach``: the runner starts the next operation without waiting for it; when an
-    operation is still running on the environment's stack sets nothing is started (True)."""
-    tools.runner.detach = bool(ctx.args.detach)
-    if not ctx.args.detach:
-        return False
-    env = tools.env.name
-    running = _running(tools)
-    for stack_set, op in running:
-        ctx.out.print(
-            f"{env}: operation {op} on stack set {stack_set} is still running: nothing started (--detach); "
-            f"follow it with 'appstorage-deploy status --env {env}', then deploy again",
-            markup=False,
-            highlight=False,
-        )
-    return bool(running)
-
-
-def _detached(ctx: Context, env: str, deployed: DeployResult) -> dict[str, Any]:
-    """What ``deploy --detach`` says about the operation it started, and its JSON."""
-    assert deployed.detached is not None
-    started = deployed.detached.operation
-    if not ctx.args.json:
-        ctx.out.print(
-            f"{env}: started operation {started.operation_id} ({deployed.detached.api}) on stack set "
-            f"{started.stack_set} and did not wait for it (--detach). Follow it with 'appstorage-deploy "
-            f"status --env {env}'; 'appstorage-deploy deploy --env {env}' waits for it and goes on with "
-            "the rollout (another --detach starts the next operation once this one ended)",
-            markup=False,
-            highlight=False,
-        )
-    return {
-        "changed": True,
-        "operations": [r.id for r in deployed.operations],
-        "detached": {
-            "stack_set": started.stack_set,
-            "operation": started.operation_id,
-            "api": deployed.detached.api,
-        },
-        "plan": plan_to_json(deployed.plans),
-    }
-
-
 def cmd_deploy(ctx: Context) -> int:
     """Exit 0 when the rollout succeeded, 1 when it failed or instances failed within the failure
     tolerance. Outputs are read only after a rollout that changed something (not with
@@ -197,10 +148,10 @@ def cmd_deploy(ctx: Context) -> int:
     for tools in every:
         env = tools.env
         try:
-            if _detach_waits(ctx, tools):
+            if detach_waits(ctx, tools):
                 continue
             planned = _plan(ctx, tools, resume=True)
-            plans = _staged(ctx, planned.plans)
+            plans = _staged(ctx, planned.plans, env)
             if not ctx.args.json:
                 ctx.out.print(f"[bold]{env.name}[/bold]")
                 ctx.out.print(render_plan(plans), markup=False, highlight=False)
@@ -212,10 +163,11 @@ def cmd_deploy(ctx: Context) -> int:
                 stacks=tools.stacks,
                 allow_replacement=ctx.args.allow_replacement,
                 confirm=ctx.confirm,
+                waves=_waves(ctx, env),
             )
             applied += deployed.applied_phases
             if deployed.detached is not None:
-                result[env.name] = _detached(ctx, env.name, deployed)
+                result[env.name] = detached_report(ctx, env.name, deployed)
                 continue
             if not deployed.changed and not ctx.args.json:
                 ctx.out.print(f"{env.name}: no changes")
@@ -258,37 +210,6 @@ def cmd_deploy(ctx: Context) -> int:
             markup=False,
         )
         return EXIT_FAILED
-    return EXIT_OK
-
-
-def cmd_cancel(ctx: Context) -> int:
-    """StopStackSetOperation on every operation running on the environment's stack sets, then wait
-    until each ended (STOPPED, or how it ended first). Exit 0, also when nothing runs (one line)."""
-    result: dict[str, Any] = {}
-    for env in ctx.environments:
-        tools = ctx.tools(env)
-        stopped = []
-        for stack_set, op in _running(tools):
-            status = tools.runner.stop(stack_set, op)
-            stopped.append({"stack_set": stack_set, "operation": op, "status": status})
-            if not ctx.args.json:
-                ctx.out.print(f"{env.name}: operation {op} on stack set {stack_set}: {status}", markup=False)
-        result[env.name] = stopped
-        if ctx.args.json:
-            continue
-        if stopped:
-            ctx.out.print(
-                f"{env.name}: the instances the stopped operation(s) had not reached are left as they were "
-                f"(OUTDATED after a stack set update): 'appstorage-deploy deploy --env {env.name}' finishes "
-                "the rollout",
-                markup=False,
-            )
-        else:
-            ctx.out.print(
-                f"{env.name}: no operation is running on its stack sets: nothing to cancel", markup=False
-            )
-    if ctx.args.json:
-        print_json(ctx, result)
     return EXIT_OK
 
 
