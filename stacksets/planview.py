@@ -116,9 +116,10 @@ def listed(labels: Sequence[str]) -> str:
 
 def staged_lines(plan: StackSetPlan) -> list[str]:
     """A run limited to a subset (``--accounts/--regions``) or a wave: what it leaves for later
-    (instances left OUTDATED, instances not created yet, and what updates them), and the waves."""
+    (instances left OUTDATED, instances not created yet, and what updates them), and the waves a
+    change goes out in (``deployment.waves``; not repeated on a plan without changes)."""
     lines: list[str] = []
-    if plan.waves:
+    if plan.waves and plan.changed:
         lines.append("  Waves (deployment.waves; deploy stops between waves when anything failed):")
         lines.extend(
             f"    {n}. {listed(accounts) if accounts else '(none of its instances)'}"

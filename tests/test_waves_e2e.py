@@ -149,3 +149,52 @@ def test_readme_waves_example_loads_and_plans_as_written(moto_endpoint: str, tmp
 
     waves = json.loads(out)["dev"]["stack_sets"][0]["waves"]
     assert waves == [["333333333333"], ["111111111111"], ["222222222222"]]
+
+
+def reported_instances(faults: Faults, statuses: dict[str, str]) -> None:
+    """ListStackInstances reports each account's instance of both stack sets with ``statuses`` (as
+    AWS does after an UpdateStackSet that named only some accounts: the others OUTDATED)."""
+    for stack_set, region in ((REPLICA, "us-west-2"), (PRIMARY, "us-east-1")):
+        rows = [
+            {
+                "StackSetId": f"{stack_set}:1",
+                "Region": region,
+                "Account": account,
+                "StackId": f"arn:aws:cloudformation:{region}:{account}:stack/StackSet-{stack_set}/1",
+                "Status": status,
+                "StackInstanceStatus": {"DetailedStatus": "SUCCEEDED" if status == "CURRENT" else "FAILED"},
+            }
+            for account, status in statuses.items()
+        ]
+        faults.respond(
+            "ListStackInstances",
+            f"<Summaries>{members(rows)}</Summaries>",
+            match={"StackSetName": stack_set},
+            times=None,
+        )
+
+
+def test_deploy_after_a_stopped_wave_goes_on_wave_by_wave(moto_endpoint: str, tmp_path: Path) -> None:
+    """After the stop, AWS holds the new template with every instance OUTDATED but the ones wave 1
+    updated (C failed: OUTDATED too). The next deploy changes no stack set and updates the OUTDATED
+    instances wave by wave (moto does not mark them: ListStackInstances reports them as AWS would)."""
+    config = waves_config(tmp_path)
+    seeded(moto_endpoint, config)
+    assert deploy(moto_endpoint, config)[0] == 0
+    changed = waves_config(tmp_path, "changed.yaml", cors_allowed_origins=["https://new.tattoo.example.com"])
+    faults = Faults()
+    failed_within_tolerance(faults, PRIMARY, C)
+    assert deploy(moto_endpoint, changed, faults=faults)[0] == 1
+
+    faults = Faults()
+    reported_instances(faults, {A: "OUTDATED", B: "OUTDATED", C: "OUTDATED"})
+    code, _, err = deploy(moto_endpoint, changed, faults=faults)
+    assert code == 0, err
+    assert sent(faults, "UpdateStackSet", "UpdateStackInstances") == [
+        ("UpdateStackInstances", REPLICA, [C]),
+        ("UpdateStackInstances", PRIMARY, [C]),
+        ("UpdateStackInstances", REPLICA, [A]),
+        ("UpdateStackInstances", PRIMARY, [A]),
+        ("UpdateStackInstances", REPLICA, [B]),
+        ("UpdateStackInstances", PRIMARY, [B]),
+    ]
