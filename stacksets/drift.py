@@ -48,8 +48,6 @@ from .operations import OperationRunner
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
-    from .stacks import InstanceStacks
-
 __all__ = [
     "DRIFT_PREFERENCES",
     "RESOURCE_DRIFTS_HINT",
@@ -304,12 +302,10 @@ def detect_drift(
     *,
     cfn: CloudFormationClient,
     runner: OperationRunner,
-    stacks: InstanceStacks | None = None,
 ) -> list[StackSetDrift]:
     """Detect, wait, report: one :class:`StackSetDrift` per stack set of ``desired``, in order
-    (``cfn``: their administration Region's client; every call goes to it). ``stacks`` is not
-    used any more (nothing is read in member accounts); it is accepted so that callers written for
-    the member-account reads keep working."""
+    (``cfn``: their administration Region's client; every call goes to it, none to a member
+    account)."""
     reports: list[StackSetDrift] = []
     for d in desired:
         observed = observe_stack_set(cfn, d.name, d.call_as)

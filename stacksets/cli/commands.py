@@ -313,7 +313,7 @@ def cmd_drift(ctx: Context) -> int:
     clean = True
     for env in ctx.environments:
         tools = ctx.tools(env)
-        reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner, stacks=tools.stacks)
+        reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner)
         by_env[env.name] = reports
         clean = clean and all(r.clean for r in reports)
         if ctx.format == "json":
