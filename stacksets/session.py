@@ -20,9 +20,12 @@ import boto3
 import botocore.session
 from botocore.config import Config as BotocoreConfig
 from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import ClientError
 from botocore.utils import parse_timestamp
 
 from appstorage.validators import partition_of
+
+from .awserrors import error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -42,6 +45,11 @@ __all__ = [
 ]
 
 DEFAULT_MAX_ATTEMPTS = 8
+
+#: AssumeRole errors that asking again in the same run would only repeat (the role's trust policy
+#: or the caller's permissions refuse it, or the role does not exist); throttling is retried by
+#: botocore and never lands here.
+ASSUME_REFUSALS = frozenset({"AccessDenied", "AccessDeniedException", "InvalidClientTokenId"})
 
 
 def url_suffix(region: str) -> str:
@@ -136,6 +144,8 @@ class ClientFactory:
         #: guards ``_locks`` only; each client, session and the caller's account has its own lock
         self._lock = threading.Lock()
         self._locks: dict[tuple[str | None, ...], threading.RLock] = {}
+        #: roles that could not be assumed (access denied): asked once per run, not per read
+        self._refused: dict[tuple[str, str], ClientError] = {}
         #: the service models, loaded once for all assumed-role sessions (its cache is a dict:
         #: loading the same model from two threads at once at worst loads it twice)
         self._loader = botocore.session.Session().get_component("data_loader")
@@ -208,7 +218,16 @@ class ClientFactory:
             raise ValueError(f"no role name to assume in account {account}")
         key = (account, role_name)
         with self._lock_for(("assume", account, role_name)):
-            return self._sessions.get(key) or self._assume(key, region)
+            refused = self._refused.get(key)
+            if refused is not None:
+                # Asked again (another Region, another read): the answer would be the same.
+                raise ClientError(refused.response, refused.operation_name)
+            try:
+                return self._sessions.get(key) or self._assume(key, region)
+            except ClientError as exc:
+                if error_code(exc) in ASSUME_REFUSALS:
+                    self._refused[key] = exc
+                raise
 
     def _assume(self, key: tuple[str, str], region: str) -> boto3.Session:
         account, role_name = key

@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
+from stacksets.session import CallLog
 from tests.faults import FakeClock, Faults, VirtualBotocoreTime, deploy, members, run_cli
-from tests.helpers import ACCOUNTS, seeded, write_config
+from tests.helpers import ACCOUNTS, example_data, seeded, write_config
 
 REPLICA = "tattoo-directory-dev-app-storage-replica"
 PRIMARY = "tattoo-directory-dev-app-storage-primary"
@@ -365,8 +366,25 @@ def test_deploy_writes_outputs_when_a_member_role_cannot_be_assumed(moto_endpoin
         times=None,
         status=403,
     )
-    code, out, err = deploy(moto_endpoint, config, faults=faults)
-    assert code == 0, err  # the rollout (no changes) succeeded: unreadable outputs are a warning
+    # A deploy reads outputs only after a change: one to the replica instances only (an override
+    # in the replica region), so that the replica check before the primary phase does not run.
+    deployment = {
+        **example_data()["environments"]["dev"]["deployment"],
+        "accounts": list(ACCOUNTS),
+        "overrides": [
+            {
+                "regions": ["us-west-2"],
+                "parameters": {"AccessLogsBucketName": "ssm:/tattoo-directory/dev/alt/access-logs-bucket"},
+            }
+        ],
+    }
+    changed = write_config(config.parent, dev__deployment=deployment)
+    log = CallLog()
+    code, out, err = deploy(
+        moto_endpoint, changed, faults=faults, log=log, outputs=config.parent / "outputs.json"
+    )
+    assert code == 0, err  # the rollout succeeded: unreadable outputs are a warning
+    assert log.mutating() == {"cloudformation.UpdateStackInstances": 1}
     assert denied.hits >= 1
     assert "Traceback" not in err + out
     data = json.loads((config.parent / "outputs.json").read_text())
@@ -394,7 +412,6 @@ def test_deploy_writes_outputs_when_a_member_role_cannot_be_assumed(moto_endpoin
         outputs=config.parent / "outputs.json",
     )
     assert code == 1 and "were not read" in err
-
 
 
 def test_error_in_the_primary_phase_says_the_replica_phase_was_applied(

@@ -11,10 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from stacksets.local import local_session
 from stacksets.parallel import parallel_map
 from stacksets.session import CallLog, ClientFactory
+from tests.helpers import offline_factory
 
 
 class Tracked:
@@ -115,3 +118,19 @@ def test_clients_made_from_many_threads_are_made_once_and_each_role_assumed_once
     assert len({id(c) for c in clients}) == 12
     assert log.count("AssumeRole") == len(accounts)  # one per account, whichever thread asked
     assert log.count("GetCallerIdentity") == 1
+
+
+def test_a_role_refused_is_asked_for_once_per_run() -> None:
+    """AccessDenied from AssumeRole is remembered for the account and role: the instance's other
+    Region (and its outputs, its template) get the same error without another call (Stubber
+    fails any call it was not given)."""
+    factory = offline_factory(caller_account="999999999999")
+    stub = Stubber(factory.client("sts", "us-east-1"))
+    stub.add_client_error("assume_role", "AccessDenied", "not authorized to perform sts:AssumeRole")
+    stub.activate()
+    for region in ("us-east-1", "us-west-2", "us-east-1"):
+        with pytest.raises(ClientError) as err:
+            factory.cloudformation(region, "111111111111", "exec-role")
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
+        assert err.value.operation_name == "AssumeRole"
+    stub.assert_no_pending_responses()
