@@ -186,7 +186,8 @@ def narrow(plan: StackSetPlan, scope: Scope, *, stack_set_updated: bool = False)
             f"{desired.name}: its template, parameters or settings change, but {scope.text} names no "
             "deployed instance of it to update them with (UpdateStackSet limited to a subset updates the "
             "instances it names; the instances it would create get the stack set's template as it is): "
-            "include a deployed account, or deploy without --accounts/--regions"
+            "include a deployed account (with deployment.waves: in the first wave), or deploy without "
+            "--accounts/--regions"
         )
         out = attrs.evolve(out, blockers=(*out.blockers, reason))
     return out
@@ -217,15 +218,23 @@ def wave_schedule(
     UpdateStackInstances "updates the parameter values for stack instances for the specified
     accounts, within the specified Amazon Web Services Regions", to the stack set's current
     template, and names no other instance, so none is marked OUTDATED again; a second
-    UpdateStackSet with the template would mark every instance OUTDATED once more)."""
+    UpdateStackSet with the template would mark every instance OUTDATED once more). Instances no
+    longer configured are in no wave: the last wave removes them."""
     if not waves:
         return (tuple(plans),)
     updated: set[str] = set()
     out = []
-    for wave in waves:
+    for n, wave in enumerate(waves, 1):
         parts = []
         for plan in plans:
             part = narrow(plan, wave, stack_set_updated=plan.desired.name in updated)
+            if n == len(waves) and plan.instances.remove and not part.instances.remove:
+                # Instances no longer configured belong to no wave: the last wave removes them.
+                part = attrs.evolve(
+                    part,
+                    instances=attrs.evolve(part.instances, remove=plan.instances.remove),
+                    action="update",
+                )
             if part.changed and (part.action == "create" or needs_stack_set_update(part)):
                 updated.add(plan.desired.name)
             parts.append(part)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 from appstorage.config import ConfigError
 from appstorage.deployment import wave_accounts
 from stacksets.desired import desired_stack_sets
-from stacksets.model import Scope
+from stacksets.model import ObservedInstance, Scope
 from stacksets.plan import plan_stack_set
 from stacksets.requests import instance_operations, stack_set_update_targets
 from stacksets.staged import wave_schedule, wave_scopes
@@ -187,3 +188,19 @@ def test_plan_json_lists_the_waves() -> None:
     shown = planned_waves(plans, wave_scopes(env))
     assert json.loads(json.dumps(plan_to_json(shown)))["stack_sets"][0]["waves"] == [[A], [B, C]]
     assert f"    1. {A}\n    2. {B}, {C}" in render_plan(shown)
+
+
+def test_instances_no_longer_configured_are_removed_by_the_last_wave() -> None:
+    config = load([{"accounts": [A]}, {"rest": True}], accounts=[A, B])
+    env = config.environment("dev")
+    primary = desired_stack_sets(config, env)[1]
+    from tests.test_subset_plan import observed
+
+    deployed = observed(primary)
+    gone = ObservedInstance(C, "us-east-1", "CURRENT")
+    plan = plan_stack_set(primary, attrs.evolve(deployed, instances=(*deployed.instances, gone)))
+    first, last = (parts[0] for parts in wave_schedule([plan], wave_scopes(env)))
+    assert first.action == "no change" and first.instances.remove == ()
+    assert last.action == "update" and last.instances.remove == (gone,)
+    (op,) = instance_operations(last, updated_all=False)
+    assert op.api == "DeleteStackInstances" and op.request["Accounts"] == [C] and op.request["RetainStacks"]
