@@ -34,8 +34,10 @@ import argparse
 import io
 import json
 import logging
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import warnings
@@ -88,8 +90,26 @@ def write_config(directory: Path, env: str, n: int, *, changed: bool = False) ->
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's server in this process with the emulator's models registered (as tests/conftest.py)."""
+def moto_server(*, separate: bool = False, aws_instance_parameters: bool = False) -> Iterator[str]:
+    """moto's server with the emulator's models registered (as tests/conftest.py): in this process,
+    or (``separate``) in a child process of its own, so that its CPU does not share this process's
+    interpreter lock with the deployer, as AWS's servers do not. ``aws_instance_parameters``: see
+    :func:`model_aws_instance_parameters` (applied where the server runs)."""
+    if separate:
+        argv = [sys.executable, __file__, "--serve-moto"]
+        if aws_instance_parameters:
+            argv.append("--aws-instance-parameters")
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None
+            url = child.stdout.readline().strip()
+            if not url.startswith("http://"):
+                raise SystemExit(f"moto's server did not start (exit {child.poll()})")
+            yield url
+        finally:
+            child.terminate()
+            child.wait(30)
+        return
     from moto.server import ThreadedMotoServer
 
     from stacksets.emulator import register_models
@@ -99,12 +119,22 @@ def moto_server() -> Iterator[str]:
     warnings.filterwarnings("ignore", module="moto")
     server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     register_models()
+    if aws_instance_parameters:
+        moto_reports_parameters_as_sent()
     server.start()
     try:
         host, port = server.get_host_and_port()
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def serve_moto(aws_instance_parameters: bool) -> int:
+    """The child process of ``moto_server(separate=True)``: prints the URL, serves until killed."""
+    with moto_server(aws_instance_parameters=aws_instance_parameters) as url:
+        print(url, flush=True)
+        threading.Event().wait()
+    return 0
 
 
 def model_aws_instance_parameters() -> None:
@@ -116,15 +146,23 @@ def model_aws_instance_parameters() -> None:
     parameter's resolved value, so against moto the deployer reads every instance's overrides
     with DescribeStackInstance. With this option the benchmark measures the read path the
     deployer takes on AWS: moto's instance stacks (named ``StackSet:<name>``) report the values
-    they were created with, and the emulator's Compat says instance parameters are reported.
+    they were created with (:func:`moto_reports_parameters_as_sent`, applied where the server
+    runs), and the emulator's Compat says instance parameters are reported (here).
     This covers the scenarios measured here (no per-instance overrides): moto's stacks still do
     not follow UpdateStackInstances or UpdateStackSet (the ``change`` scenario changes a stack set
     parameter, for which the deployer reads every instance with DescribeStackInstance anyway).
     """
     import attrs
-    from moto.cloudformation.models import Stack
 
     import stacksets.compat
+
+    stacksets.compat.EMULATOR = attrs.evolve(stacksets.compat.EMULATOR, reports_instance_parameters=True)
+
+
+def moto_reports_parameters_as_sent() -> None:
+    """moto's instance stacks (``StackSet:<name>``) report each parameter as it was sent (see
+    :func:`model_aws_instance_parameters`); NoEcho values stay masked."""
+    from moto.cloudformation.models import Stack
 
     resolved = Stack.parameter_list
 
@@ -141,7 +179,6 @@ def model_aws_instance_parameters() -> None:
         ]
 
     Stack.parameter_list = property(as_sent)  # type: ignore[assignment,method-assign]
-    stacksets.compat.EMULATOR = attrs.evolve(stacksets.compat.EMULATOR, reports_instance_parameters=True)
 
 
 def reset(moto: str) -> None:
@@ -307,6 +344,12 @@ def main_benchmark() -> int:
         help="instance stacks report their parameters as on AWS, and the deployer reads overrides "
         "from them as it does on AWS (see model_aws_instance_parameters)",
     )
+    parser.add_argument(
+        "--moto-process",
+        action="store_true",
+        help="run moto's server in a child process (its CPU then is not this process's: cpu_s is the "
+        "deployer's and the forwarder's)",
+    )
     parser.add_argument("--json", type=Path, help="append the results to this JSON file")
     parser.add_argument("--note", default="", help="stored with each result (e.g. the commit measured)")
     args = parser.parse_args()
@@ -319,13 +362,15 @@ def main_benchmark() -> int:
         for record in results:
             record.setdefault("note", args.note)
             record.setdefault("aws_instance_parameters", args.aws_instance_parameters)
+            record.setdefault("moto_process", args.moto_process)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(previous + results, indent=1))
 
     if args.aws_instance_parameters:
         model_aws_instance_parameters()
-    with moto_server() as moto, tempfile.TemporaryDirectory() as tmp:
+    server = moto_server(separate=args.moto_process, aws_instance_parameters=args.aws_instance_parameters)
+    with server as moto, tempfile.TemporaryDirectory() as tmp:
         for n in args.accounts:
             run_size(moto, args.env, n, args.latency_ms, args.max_first, Path(tmp), results, save)
     print_report(results)
@@ -333,4 +378,6 @@ def main_benchmark() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve-moto"]:
+        sys.exit(serve_moto("--aws-instance-parameters" in sys.argv[2:]))
     sys.exit(main_benchmark())
