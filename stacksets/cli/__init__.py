@@ -1,9 +1,10 @@
-"""``appstorage-deploy``: plan | deploy | status | outputs | drift | destroy | dr-check, against AWS,
-any endpoint, or --local.
+"""``appstorage-deploy``: plan | deploy | cancel | status | outputs | drift | destroy | dr-check,
+against AWS, any endpoint, or --local.
 
 * :mod:`.app`: the console script (:func:`main`): options, configuration, effects;
 * :mod:`.commands`: one handler per command, registered in :data:`COMMANDS` (name -> handler,
   help); a new command adds one handler and one entry;
+* :mod:`.staged`: ``cancel`` and what ``deploy --detach`` does and says;
 * :mod:`.context`: what a handler gets (:class:`Context`) and the exit codes;
 * :mod:`.failures`: how an exception ends a command (one table: exit code and message);
 * :mod:`.output`: JSON, tables and the outputs file; :mod:`.markdown`: ``--format markdown``;
