@@ -266,6 +266,8 @@ class StackSetPlan:
     left_to_create: tuple[DesiredInstance, ...] = ()
     #: the configured waves (``deployment.waves``), as this stack set's accounts per wave
     waves: tuple[tuple[str, ...], ...] = ()
+    #: (account, region) of the configured instances deploy leaves alone (the :attr:`notes`)
+    held: tuple[tuple[str, str], ...] = ()
 
     @property
     def data_loss(self) -> tuple[ResourceChange, ...]:

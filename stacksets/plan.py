@@ -164,6 +164,11 @@ def plan_stack_set(
         instances=instances,
         settings=tuple(settings),
         notes=_held_notes(desired, observed),
+        held=tuple(
+            (have.account, have.region)
+            for have in observed.instances
+            if _held(have) and any(_matches(want, have) for want in desired.instances)
+        ),
         blockers=(*_blockers(desired, observed), *_type_change_blockers(desired, template)),
     )
 

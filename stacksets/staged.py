@@ -134,10 +134,11 @@ def narrow(plan: StackSetPlan, scope: Scope, *, stack_set_updated: bool = False)
     template, parameters, settings = plan.template, plan.parameters, plan.settings
     if stack_set_updated:
         template, parameters, settings = TemplateDiff(), (), ()
+        # INOPERABLE instances and suspended accounts stay held (the plan's notes say why).
         outdated = [
             ObservedInstance(i.account, i.region, "OUTDATED", overrides=i.overrides)
             for i in existing
-            if i in inside
+            if i in inside and (i.account, i.region) not in plan.held
         ]
         marks_all = True
     else:

@@ -204,3 +204,19 @@ def test_instances_no_longer_configured_are_removed_by_the_last_wave() -> None:
     assert last.action == "update" and last.instances.remove == (gone,)
     (op,) = instance_operations(last, updated_all=False)
     assert op.api == "DeleteStackInstances" and op.request["Accounts"] == [C] and op.request["RetainStacks"]
+
+
+def test_later_waves_leave_held_instances_alone() -> None:
+    """An INOPERABLE instance is excluded from stack set updates (the plan's NOTE): a later wave
+    does not send UpdateStackInstances for it."""
+    config = load([{"accounts": [A]}, {"rest": True}], accounts=[A, B, C])
+    env = config.environment("dev")
+    primary = desired_stack_sets(config, env)[1]
+    from tests.test_subset_plan import changed_template, observed
+
+    deployed = observed(primary, template=changed_template(primary), **{C: "INOPERABLE"})
+    plan = plan_stack_set(primary, deployed)
+    assert plan.held == ((C, "us-east-1"),) and plan.notes
+    _, second = (parts[0] for parts in wave_schedule([plan], wave_scopes(env)))
+    (op,) = instance_operations(second, updated_all=False)
+    assert op.api == "UpdateStackInstances" and op.targets == (B,)
