@@ -60,26 +60,26 @@ def _parameters_by_path(ssm: Any, path: str) -> dict[str, str]:
     return {p["Name"].removeprefix(path): p["Value"] for page in pages for p in page["Parameters"]}
 
 
-@pytest.mark.parametrize("account", ACCOUNTS)
 def test_each_stack_s_outputs_are_parameters_in_its_own_account_and_region(
-    deployed: Path, moto_endpoint: str, account: str
+    deployed: Path, moto_endpoint: str
 ) -> None:
     config = load_config(deployed)
     role = config.environment(ENV).deployment.execution_role_name
     path = output_parameter_path(config.project, ENV)
     factory = _factory(moto_endpoint)
-    for kind, region, stack_set in _kinds(deployed):
-        outputs = _stack_outputs(factory.cloudformation(region, account, role), stack_set)
-        parameters = _parameters_by_path(factory.ssm(region, account, role), path)
-        assert parameters == outputs, (kind, region)
-        assert len(outputs) == (11 if kind == "primary" else 8)
-    # Each region holds its own stack's values under the one path: the modules there read those.
-    east = _parameters_by_path(factory.ssm("us-east-1", account, role), path)
-    west = _parameters_by_path(factory.ssm("us-west-2", account, role), path)
-    assert "TableName" in east and "TableName" not in west
-    assert "FrontendBackupBucketName" in west and "FrontendBackupBucketName" not in east
-    assert east["FrontendBucketName"].endswith(f"-{account}-us-east-1")
-    assert west["FrontendBackupBucketName"].endswith(f"-{account}-us-west-2")
+    for account in ACCOUNTS:  # one deploy, every member account
+        for kind, region, stack_set in _kinds(deployed):
+            outputs = _stack_outputs(factory.cloudformation(region, account, role), stack_set)
+            parameters = _parameters_by_path(factory.ssm(region, account, role), path)
+            assert parameters == outputs, (account, kind, region)
+            assert len(outputs) == (11 if kind == "primary" else 8)
+        # Each region holds its own stack's values under the one path: the modules there read those.
+        east = _parameters_by_path(factory.ssm("us-east-1", account, role), path)
+        west = _parameters_by_path(factory.ssm("us-west-2", account, role), path)
+        assert "TableName" in east and "TableName" not in west
+        assert "FrontendBackupBucketName" in west and "FrontendBackupBucketName" not in east
+        assert east["FrontendBucketName"].endswith(f"-{account}-us-east-1")
+        assert west["FrontendBackupBucketName"].endswith(f"-{account}-us-west-2")
 
 
 def _readme_block(language: str) -> str:
