@@ -7,7 +7,9 @@ boto3. :func:`preflight` returns ``(errors, warnings)``; ``deploy`` stops (exit 
 API rules (CloudFormation ``StackSetOperationPreferences``):
 
 * ``TemplateBody`` holds at most 51,200 bytes; larger templates go through ``TemplateURL``
-  (an S3 object), so they need ``deployment.template_bucket``.
+  (an S3 object), so they need ``deployment.template_bucket``. A template behind ``TemplateURL``
+  holds at most 1 MB (CreateStackSet/UpdateStackSet's TemplateURL: "maximum size: 1 MB"; older
+  pages said 460,800 bytes).
 * Percentages are turned into account counts per Region by rounding down, except that
   ``MaxConcurrentPercentage`` never drops below one account.
 * Under ``STRICT_FAILURE_TOLERANCE``, ``MaxConcurrentCount`` is at most one more than the
@@ -36,6 +38,7 @@ from .model import DesiredInstance, DesiredStackSet
 
 __all__ = [
     "TEMPLATE_BODY_LIMIT",
+    "TEMPLATE_URL_LIMIT",
     "operation_groups",
     "preflight",
     "primary_region_conflicts",
@@ -44,6 +47,9 @@ __all__ = [
 
 #: The largest TemplateBody CloudFormation accepts, in bytes (UTF-8).
 TEMPLATE_BODY_LIMIT = 51_200
+#: The largest template CloudFormation reads from ``TemplateURL``: "1 MB", taken as 10^6 bytes
+#: (the smaller reading, so a template this check passes is never refused for its size).
+TEMPLATE_URL_LIMIT = 1_000_000
 
 
 def template_size(desired: DesiredStackSet) -> int:
@@ -114,7 +120,13 @@ def preflight(
 
     for s in desired:
         size = template_size(s)
-        if size > template_limit and not d.template_bucket:
+        if size > TEMPLATE_URL_LIMIT:
+            errors.append(
+                f"tags: the {s.kind} template of {s.name} is {size:,} bytes, over the "
+                f"{TEMPLATE_URL_LIMIT:,}-byte limit of a template CloudFormation reads from S3; fix: "
+                "configure fewer or shorter tags (every resource carries each tag)"
+            )
+        elif size > template_limit and not d.template_bucket:
             errors.append(
                 f"{_field(env, 'template_bucket')}: the {s.kind} template of {s.name} is {size:,} bytes, "
                 f"over the {template_limit:,}-byte TemplateBody limit, and no staging bucket is configured; "

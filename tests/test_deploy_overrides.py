@@ -11,6 +11,7 @@ instances, TemplateURL from S3); pure checks otherwise. moto deviations met here
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -18,12 +19,18 @@ from typing import Any
 
 import pytest
 
-from appstorage.config import load_config, parse_config
+from appstorage.config import bundled_example_path, load_config, parse_config
 from stacksets.compat import EMULATOR
 from stacksets.desired import desired_stack_sets
 from stacksets.errors import PreflightError
 from stacksets.local import local_session, seed
-from stacksets.preflight import TEMPLATE_BODY_LIMIT, operation_groups, preflight
+from stacksets.preflight import (
+    TEMPLATE_BODY_LIMIT,
+    TEMPLATE_URL_LIMIT,
+    operation_groups,
+    preflight,
+    template_size,
+)
 from stacksets.requests import instances_request
 from stacksets.rollout import deploy, plan_rollout
 from stacksets.session import CallLog, ClientFactory
@@ -321,3 +328,28 @@ def test_removing_every_override_updates_those_instances(moto_endpoint: str, tmp
     assert not instance.get("ParameterOverrides")
     code, out, _ = run_cli(moto_endpoint, "plan", "--config", str(plain), "--env", "dev")
     assert code == 0 and "no changes" in out
+
+
+def test_a_template_over_the_template_url_limit_is_refused_before_any_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 50 tags (the most a resource takes) of the longest keys and values CloudFormation accepts
+    # would not make a template over 1 MB; a lowered limit shows the rule and its message.
+    config = write_dev_config(tmp_path, {"accounts": ACCOUNTS[:1], "template_bucket": "my-staging-bucket"})
+    monkeypatch.setattr("stacksets.preflight.TEMPLATE_URL_LIMIT", 20_000)
+    code, err, log = no_call_run(config, template_limit=1000)
+    assert code == 2, err
+    assert log.by_operation() == {}
+    assert "tags: the primary template of" in err
+    assert "over the 20,000-byte limit of a template CloudFormation reads from S3" in err
+    assert "fix: configure fewer or shorter tags" in err
+
+
+def test_the_largest_configuration_stays_under_the_template_url_limit() -> None:
+    # The most tags a resource takes (50 with the standard four), each key and value at
+    # CloudFormation's longest (128 and 256 characters), on prod (the largest templates).
+    config = load_config(bundled_example_path())
+    tags = {f"{i:02d}" + "k" * 126: "v" * 256 for i in range(46)}
+    config = dataclasses.replace(config, tags=tags)
+    sizes = [template_size(d) for d in desired_stack_sets(config, config.environments["prod"])]
+    assert max(sizes) < TEMPLATE_URL_LIMIT, sizes
