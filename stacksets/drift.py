@@ -32,6 +32,7 @@ without drift detection (moto, ``--local``) stops the command with :class:`Drift
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ from .errors import DeployError, FailedInstance
 from .model import CallAs, DesiredStackSet, ObservedInstance
 from .observe import observe_stack_set
 from .operations import OperationRunner
+from .parallel import parallel_map
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -297,15 +299,31 @@ def _as_is(instance: ObservedInstance) -> InstanceDrift:
     return InstanceDrift(instance.account, instance.region, instance.drift_status, instance.stack_id)
 
 
+def _instance_or_failure(
+    cfn: CloudFormationClient,
+    desired: DesiredStackSet,
+    operation_id: str,
+    failed: set[tuple[str, str]],
+    instance: ObservedInstance,
+) -> InstanceDrift:
+    """The instance's drift as the detection ``operation_id`` found it; as it stands when its
+    detection failed in that operation (``failed``: nothing of it to read)."""
+    if (instance.account, instance.region) in failed:
+        return _as_is(instance)
+    return instance_drift(cfn, desired, operation_id, instance)
+
+
 def detect_drift(
     desired: Sequence[DesiredStackSet],
     *,
     cfn: CloudFormationClient,
     runner: OperationRunner,
+    workers: int = 1,
 ) -> list[StackSetDrift]:
     """Detect, wait, report: one :class:`StackSetDrift` per stack set of ``desired``, in order
     (``cfn``: their administration Region's client; every call goes to it, none to a member
-    account)."""
+    account). The drifted instances' resources are read ``workers`` instances at a time
+    (``deployment.read_concurrency``; botocore's adaptive retry slows down on throttling)."""
     reports: list[StackSetDrift] = []
     for d in desired:
         observed = observe_stack_set(cfn, d.name, d.call_as)
@@ -345,10 +363,8 @@ def detect_drift(
         # An instance whose detection failed in this operation has no results of it to read: it is
         # reported with the failure (a DRIFTED status it shows is from an earlier detection).
         failed = {(f.account, f.region) for f in result.failed}
-        instances = [
-            instance_drift(cfn, d, result.id, i) if (i.account, i.region) not in failed else _as_is(i)
-            for i in (after.instances if after is not None else ())
-        ]
+        read = functools.partial(_instance_or_failure, cfn, d, result.id, failed)
+        instances = parallel_map(read, after.instances if after is not None else (), workers=workers)
         reports.append(
             StackSetDrift(
                 d.name,

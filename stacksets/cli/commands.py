@@ -313,7 +313,9 @@ def cmd_drift(ctx: Context) -> int:
     clean = True
     for env in ctx.environments:
         tools = ctx.tools(env)
-        reports = detect_drift(tools.desired, cfn=tools.cfn, runner=tools.runner)
+        reports = detect_drift(
+            tools.desired, cfn=tools.cfn, runner=tools.runner, workers=tools.env.deployment.read_concurrency
+        )
         by_env[env.name] = reports
         clean = clean and all(r.clean for r in reports)
         if ctx.format == "json":
