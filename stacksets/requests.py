@@ -31,7 +31,6 @@ __all__ = [
     "InstanceOperation",
     "auto_deployment_request",
     "capabilities",
-    "detect_drift_request",
     "instance_operations",
     "instances_request",
     "operation_preferences",
@@ -177,15 +176,6 @@ def instances_request(
     request["OperationPreferences"] = operation_preferences(desired.operation_preferences, regions)
     request["CallAs"] = desired.call_as
     return request
-
-
-def detect_drift_request(desired: DesiredStackSet, regions: Sequence[str]) -> dict[str, Any]:
-    """DetectStackSetDrift over the stack set's instances in ``regions``."""
-    return {
-        "StackSetName": desired.name,
-        "OperationPreferences": operation_preferences(desired.operation_preferences, regions),
-        "CallAs": desired.call_as,
-    }
 
 
 # --------------------------------------------------------------------------- a phase's operations
