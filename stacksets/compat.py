@@ -27,8 +27,9 @@ class Compat:
     reports_managed_execution: bool = True
     #: ListStackInstances' StackId names the instance's stack (moto: a fresh random id matching no
     #: stack, and the stack is named ``StackSet:<name>``, where AWS names it
-    #: ``StackSet-<name>-<guid>``). When False, a StackId that does not resolve is looked up by name
-    #: among the account's stacks; on AWS it means the instance has no stack.
+    #: ``StackSet-<name>-<guid>``). When False, the instance's stack is looked up by name among the
+    #: account's stacks (its StackId is not tried); on AWS a StackId that does not resolve means
+    #: the instance has no stack.
     resolves_stack_ids: bool = True
     #: DescribeStacks of an instance's stack reports the parameters the stack runs with: the stack
     #: set's, overlaid with the instance's overrides, kept up to date by UpdateStackSet and

@@ -47,7 +47,9 @@ class InstanceStacks:
     def stack(self, stack_set: str, instance: ObservedInstance) -> Mapping[str, Any] | None:
         """The instance's stack (DescribeStacks), None when it has none (e.g. its creation failed)."""
         cfn = self.client(instance.account, instance.region)
-        if instance.stack_id:
+        # The emulator's StackIds never resolve (Compat.resolves_stack_ids): asking by id there
+        # would only add a failed call per instance before the lookup by name.
+        if instance.stack_id and self.compat.resolves_stack_ids:
             try:
                 stacks = cfn.describe_stacks(StackName=instance.stack_id)["Stacks"]
                 if stacks:
