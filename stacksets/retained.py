@@ -15,7 +15,8 @@ own are looked up in its account:
 * :func:`find_existing`: DynamoDB DescribeTable and S3 HeadBucket (``ExpectedBucketOwner`` the
   account) in that account and Region, with the execution role like the outputs are read.
   HeadBucket: 404 free, 200 exists, 403 the name is taken (another account owns the bucket, or
-  the role may not read it). A read that fails (the role cannot be assumed, access denied) is
+  the role may not read it). ``deployment.read_concurrency`` accounts are looked up at a time,
+  each account's lookups in order. A read that fails (the role cannot be assumed, access denied) is
   reported as unknown: the deploy stops rather than guessing.
 
 Anything found stops the deploy with :class:`RetainedResourcesFound` (exit 1), before any
@@ -43,6 +44,7 @@ from appstorage.validators import partition_of
 from .awserrors import error_code, unreadable_reason
 from .errors import DeployError
 from .model import NAME_PROPERTIES, STATEFUL_TYPES, TABLE_TYPES, StackSetPlan
+from .parallel import parallel_map
 from .progress import NullReporter, Reporter
 from .session import ClientFactory, url_suffix
 
@@ -265,39 +267,64 @@ def _bucket(factory: ClientFactory, role: str, r: OwnedResource) -> Found | None
     return Found(r, "exists")
 
 
-def find_existing(factory: ClientFactory, role: str, resources: Sequence[OwnedResource]) -> list[Found]:
+def _lookup(factory: ClientFactory, role: str, r: OwnedResource) -> tuple[Found | None, str | None]:
+    """What one lookup found (None: the name is free) and, when the account cannot be reached
+    (AssumeRole failed, no role name), why: its other lookups are then not tried."""
+    if not _REGION.match(r.region):
+        return Found(r, "unknown", "its Region is not a literal in the template: not looked up"), None
+    try:
+        found = _table(factory, role, r) if r.resource_type in TABLE_TYPES else _bucket(factory, role, r)
+    except ClientError as exc:
+        message = str(exc.response.get("Error", {}).get("Message", ""))
+        reason = unreadable_reason(exc) or (
+            f"{exc.operation_name} failed ({error_code(exc)}{': ' + message if message else ''})"
+        )
+        return Found(r, "unknown", reason), (reason if exc.operation_name == "AssumeRole" else None)
+    except ValueError as exc:  # no execution role name to assume in another account
+        return Found(r, "unknown", str(exc)), str(exc)
+    return found, None
+
+
+def _account_lookups(
+    factory: ClientFactory, role: str, resources: Sequence[OwnedResource]
+) -> list[Found | None]:
+    """One account's lookups, in order, one at a time: once the account proved unreachable the
+    rest are ``unknown`` for the same reason, without asking again."""
+    out: list[Found | None] = []
+    unreachable: str | None = None
+    for r in resources:
+        if unreachable is not None:
+            out.append(Found(r, "unknown", unreachable))
+            continue
+        found, unreachable = _lookup(factory, role, r)
+        out.append(found)
+    return out
+
+
+def find_existing(
+    factory: ClientFactory, role: str, resources: Sequence[OwnedResource], *, workers: int = 1
+) -> list[Found]:
     """The ``resources`` that exist (or whose state could not be read), in order.
 
     Lookups run in each resource's account and Region with the execution role ``role`` (none in
     the caller's own account). A refused read, or a role that cannot be assumed, is ``unknown``
-    with the reason; once AssumeRole failed in an account its other lookups are not tried."""
-    out: list[Found] = []
-    unreachable: dict[str, str] = {}
-    for r in resources:
-        if r.account in unreachable:
-            out.append(Found(r, "unknown", unreachable[r.account]))
-            continue
-        if not _REGION.match(r.region):
-            out.append(Found(r, "unknown", "its Region is not a literal in the template: not looked up"))
-            continue
-        try:
-            found = _table(factory, role, r) if r.resource_type in TABLE_TYPES else _bucket(factory, role, r)
-        except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", ""))
-            reason = unreadable_reason(exc) or (
-                f"{exc.operation_name} failed ({error_code(exc)}{': ' + message if message else ''})"
-            )
-            if exc.operation_name == "AssumeRole":
-                unreachable[r.account] = reason
-            out.append(Found(r, "unknown", reason))
-            continue
-        except ValueError as exc:  # no execution role name to assume in another account
-            unreachable[r.account] = str(exc)
-            out.append(Found(r, "unknown", str(exc)))
-            continue
-        if found is not None:
-            out.append(found)
-    return out
+    with the reason; once AssumeRole failed in an account its other lookups are not tried.
+
+    ``workers`` accounts are looked up at a time (:func:`stacksets.parallel.parallel_map`; the
+    deploy passes ``deployment.read_concurrency``); each account's own lookups run in order, so
+    what is found, and every message, is the same as one lookup at a time."""
+    by_account: dict[str, list[int]] = {}
+    for n, r in enumerate(resources):
+        by_account.setdefault(r.account, []).append(n)
+    groups = list(by_account.values())
+    results: list[Found | None] = [None] * len(resources)
+    answers = parallel_map(
+        lambda group: _account_lookups(factory, role, [resources[n] for n in group]), groups, workers=workers
+    )
+    for group, found in zip(groups, answers, strict=True):
+        for n, f in zip(group, found, strict=True):
+            results[n] = f
+    return [f for f in results if f is not None]
 
 
 # --------------------------------------------------------------------------- the way out
@@ -431,10 +458,16 @@ class RetainedResourcesFound(DeployError):
 
 
 def check_before_create(
-    plans: Sequence[StackSetPlan], factory: ClientFactory, role: str, reporter: Reporter | None = None
+    plans: Sequence[StackSetPlan],
+    factory: ClientFactory,
+    role: str,
+    reporter: Reporter | None = None,
+    *,
+    workers: int = 1,
 ) -> None:
     """Look up what the instances ``plans`` create would own, in both phases, before the first
-    mutating call (in each account with the execution role ``role``); raise
+    mutating call (in each account with the execution role ``role``, ``workers`` accounts at a
+    time); raise
     :class:`RetainedResourcesFound` when anything exists or is unknown. No call at all when no
     instance is to be created."""
     if not plans:
@@ -448,7 +481,7 @@ def check_before_create(
         )
     if not resources:
         return
-    found = find_existing(factory, role, resources)
+    found = find_existing(factory, role, resources, workers=workers)
     found.sort(key=lambda f: attrs.astuple(f.resource))  # by account, Region, ...
     if found:
         raise RetainedResourcesFound(env.name, env.config_source, found)

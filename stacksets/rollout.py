@@ -234,7 +234,7 @@ def deploy(
         raise DeployBlocked("refusing to deploy these waves:\n" + "\n".join(f"  {b}" for b in wave_blockers))
     # Both phases, before the first mutating call (and before asking): names the new instances
     # would take that an earlier destroy left behind (reads only when instances are created).
-    check_before_create(plans, stacks.factory, stacks.role_name, reporter)
+    check_before_create(plans, stacks.factory, stacks.role_name, reporter, workers=stacks.workers)
     if confirm is not None and not confirm(plans):
         raise Declined("deploy cancelled: nothing was changed")
     results: list[OperationResult] = []
