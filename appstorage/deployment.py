@@ -26,6 +26,7 @@ from .inputs import (
     value_problem,
 )
 from .reader import Reader, kind_of
+from .waves import Wave, read_waves, resolve_waves, wave_rules
 
 __all__ = [
     "AutoDeployment",
@@ -179,44 +180,6 @@ class ParameterOverride:
 
 
 @dataclass(frozen=True)
-class Wave:
-    """One wave of a staged rollout (``deployment.waves``): the ``accounts`` listed, a ``percent``
-    of the target accounts no earlier wave took (rounded up, at least one, in the order of
-    ``deployment.accounts``), or the ``rest``. Exactly one of the three."""
-
-    accounts: tuple[str, ...] = ()
-    percent: int | None = None
-    rest: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "accounts", tuple(self.accounts))
-        problems = Problems()
-        for i, account in enumerate(self.accounts):
-            problems.add(f"accounts[{i}]", v.check_account_id(account))
-        if self.percent is not None:
-            problems.add("percent", v.check_whole_number(self.percent, 1, 100))
-        given = [
-            key
-            for key, on in (
-                ("accounts", bool(self.accounts)),
-                ("percent", self.percent is not None),
-                ("rest", self.rest),
-            )
-            if on
-        ]
-        if len(given) != 1:
-            problems.add(
-                "",
-                (
-                    "a wave takes listed accounts, a percent or the rest; "
-                    f"{' and '.join(given) or 'none'} given",
-                    'write one of {accounts: ["111111111111"]}, {percent: 10} or {rest: true}',
-                ),
-            )
-        problems.raise_for(self)
-
-
-@dataclass(frozen=True)
 class Deployment:
     """How the stack sets are rolled out. Each field is checked at construction; the rules that
     combine them are :func:`read_deployment`'s."""
@@ -271,20 +234,9 @@ class Deployment:
 
 
 def wave_accounts(deployment: Deployment) -> tuple[tuple[str, ...], ...]:
-    """The accounts of each wave of ``deployment.waves``, in order (see :class:`Wave`): a deploy
-    runs them one after the other. Deterministic: the same configuration gives the same waves."""
-    remaining = list(deployment.accounts)
-    out: list[tuple[str, ...]] = []
-    for wave in deployment.waves:
-        if wave.accounts:
-            taken = [a for a in wave.accounts if a in remaining]
-        elif wave.percent is not None:
-            taken = remaining[: max(1, -(-len(remaining) * wave.percent // 100))] if remaining else []
-        else:
-            taken = list(remaining)
-        remaining = [a for a in remaining if a not in taken]
-        out.append(tuple(taken))
-    return tuple(out)
+    """The accounts of each wave of ``deployment.waves``, in order: a deploy runs them one after
+    the other (:func:`appstorage.waves.resolve_waves`)."""
+    return resolve_waves(deployment.accounts, deployment.waves)
 
 
 # --------------------------------------------------------------------------- with the environment
@@ -449,95 +401,15 @@ def read_deployment(r: Reader, raw: Any) -> Deployment | None:
     with r.at("overrides"):
         kwargs["overrides"] = _read_overrides(r, d.get("overrides"))
     with r.at("waves"):
-        waves = _read_waves(r, d.get("waves"))
+        waves = read_waves(r, d.get("waves"))
     kwargs["waves"] = waves or ()
     deployment = r.construct(Deployment, kwargs) if prefs is not None else None
     if deployment is not None:
         _rollout_rules(r, deployment, d)
         if waves:
             with r.at("waves"):
-                _wave_rules(r, deployment)
+                wave_rules(r, deployment.permission_model, deployment.accounts, waves)
     return deployment
-
-
-def _read_waves(r: Reader, raw: Any) -> tuple[Wave, ...] | None:
-    """The ``waves`` list (None when absent or not valid: its problems are recorded)."""
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not raw:
-        r.error(
-            r.field(),
-            f"expected a list of waves, got {kind_of(raw) if raw != [] else 'an empty list'}",
-            'write a list such as [{accounts: ["111111111111"]}, {percent: 10}, {rest: true}], '
-            "or remove waves",
-        )
-        return None
-    out: list[Wave] = []
-    for i, item in enumerate(raw):
-        with r.at(f"[{i}]"):
-            d = r.mapping(item, ("accounts", "percent", "rest"))
-            kwargs: dict[str, Any] = {}
-            if (accounts := r.strings(d, "accounts")) is not None:
-                kwargs["accounts"] = accounts
-            if (percent := r.typed(d, "percent", int)) is not None:
-                kwargs["percent"] = percent
-            if (rest := r.typed(d, "rest", bool)) is not None:
-                kwargs["rest"] = rest
-            wave = r.construct(Wave, kwargs)
-            if wave is not None:
-                out.append(wave)
-    return tuple(out) if len(out) == len(raw) else None
-
-
-def _wave_rules(r: Reader, deployment: Deployment) -> None:
-    """Waves a deploy can run: of the target accounts, each account in one wave, every account in
-    some wave, no wave left without accounts, ``rest`` last."""
-    waves = deployment.waves
-    if deployment.permission_model == "SERVICE_MANAGED":
-        r.error(
-            r.field(),
-            "waves take accounts of deployment.accounts, and SERVICE_MANAGED stack sets deploy to the "
-            "accounts of their OUs",
-            "remove waves and roll out part of the OUs' accounts with deploy --accounts A,B (an "
-            "INTERSECTION filter on the OUs), or use SELF_MANAGED with accounts",
-        )
-        return
-    seen: dict[str, int] = {}
-    for i, wave in enumerate(waves):
-        if wave.rest and i != len(waves) - 1:
-            r.error(
-                r.field(f"[{i}].rest"), "only the last wave can take the rest", "move {rest: true} to the end"
-            )
-        for j, account in enumerate(wave.accounts):
-            where = r.field(f"[{i}].accounts[{j}]")
-            if account not in deployment.accounts:
-                r.error(
-                    where,
-                    f"{account} is not a target account",
-                    "add it to deployment.accounts or remove it here",
-                )
-            elif account in seen:
-                r.error(
-                    where, f"{account} is already in waves[{seen[account]}]", "list each account in one wave"
-                )
-            else:
-                seen[account] = i
-    resolved = wave_accounts(deployment)
-    for i, accounts in enumerate(resolved):
-        if not accounts and not waves[i].accounts:
-            r.error(
-                r.field(f"[{i}]"),
-                f"no account is left for this wave: the waves before it take all {len(deployment.accounts)}",
-                "remove this wave",
-            )
-    missed = [a for a in deployment.accounts if not any(a in accounts for accounts in resolved)]
-    if missed:
-        r.error(
-            r.field(),
-            f"{len(missed)} target account(s) are in no wave ({', '.join(missed[:5])}"
-            f"{', ...' if len(missed) > 5 else ''}), so deploy would never update them",
-            "end the waves with {rest: true}",
-        )
 
 
 def _read_operation_preferences(r: Reader, raw: Any) -> OperationPreferences | None:
