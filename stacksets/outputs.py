@@ -40,11 +40,11 @@ __all__ = [
     "verify_replica_outputs",
 ]
 
-#: What to do about outputs or drift that could not be read in a target account.
+#: What to do about outputs that could not be read in a target account.
 UNREADABLE_HINT = (
     "set deployment.execution_role_name to a role this caller can assume in those accounts (its trust "
-    "policy must allow the caller's account; it needs cloudformation:DescribeStacks, GetTemplate and "
-    "DescribeStackResourceDrifts), then run the command again"
+    "policy must allow the caller's account; it needs cloudformation:DescribeStacks and GetTemplate), "
+    "then run the command again"
 )
 
 #: An instance by (account, Region).

@@ -1,8 +1,9 @@
 """Reads of a stack instance's own stack, in its account and Region.
 
-A stack instance is a stack in a member account. Its outputs, the template it actually runs and
-its drifted resources are read there, with the execution role assumed in that account (none in
-the caller's own account): :class:`InstanceStacks` makes those clients and finds the stack.
+A stack instance is a stack in a member account. Its outputs, the parameters and the template it
+actually runs are read there, with the execution role assumed in that account (none in the
+caller's own account): :class:`InstanceStacks` makes those clients and finds the stack. (Drift is
+read from the administration account: :mod:`stacksets.drift`.)
 """
 
 from __future__ import annotations
