@@ -36,6 +36,7 @@ __all__ = [
     "WavesStopped",
     "existing_targets",
     "narrow",
+    "narrow_rollout",
     "planned_waves",
     "subset_problems",
     "wave_schedule",
@@ -192,6 +193,36 @@ def narrow(plan: StackSetPlan, scope: Scope, *, stack_set_updated: bool = False)
         )
         out = attrs.evolve(out, blockers=(*out.blockers, reason))
     return out
+
+
+def narrow_rollout(plans: Sequence[StackSetPlan], scope: Scope) -> tuple[StackSetPlan, ...]:
+    """An environment's plans (replica, primary) limited to ``scope`` (:func:`narrow`), with one
+    rule across the two: the primary instance of an account reads that account's replica buckets
+    (their names go into the primary template; :func:`stacksets.outputs.verify_replica_outputs`
+    checks them before the primary phase), so a run that would create a primary instance where
+    the replica instance is neither deployed nor created by the same run is BLOCKED, naming the
+    Region to add. SELF_MANAGED only: under SERVICE_MANAGED the accounts are known only once
+    CloudFormation has expanded the OUs, and that check reports it then."""
+    narrowed = tuple(narrow(p, scope) for p in plans)
+    replicas = [(p, n) for p, n in zip(plans, narrowed, strict=True) if p.desired.kind == "replica"]
+    if not replicas or _service_managed(replicas[0][0]):
+        return narrowed
+    whole, part = replicas[0]
+    with_replica = {i.account for i in existing_targets(whole)} | {i.account for i in part.instances.add}
+    out = []
+    for plan in narrowed:
+        missing = sorted({i.account for i in plan.instances.add} - with_replica)
+        if plan.desired.kind == "primary" and missing:
+            region = whole.desired.environment.replica_region
+            reason = (
+                f"{plan.desired.name}: {scope.text} creates the primary instance of {', '.join(missing)}, "
+                f"whose replica instance ({region}) is neither deployed nor created by this run, and the "
+                f"primary template needs the replica's buckets: add {region} to --regions (or leave "
+                "--regions out), or deploy without --accounts/--regions"
+            )
+            plan = attrs.evolve(plan, blockers=(*plan.blockers, reason))
+        out.append(plan)
+    return tuple(out)
 
 
 def planned_waves(plans: Sequence[StackSetPlan], waves: Sequence[Scope]) -> tuple[StackSetPlan, ...]:

@@ -222,3 +222,36 @@ def test_service_managed_subset_is_an_intersection_filter(tmp_path: Any) -> None
         },
         "Regions": ["us-east-1"],
     }
+
+
+@pytest.mark.parametrize(
+    ("scope", "replica_deployed", "blocked"),
+    [
+        # A first deploy limited to the primary region: the replica buckets do not exist yet.
+        (Scope(regions=("us-east-1",)), False, True),
+        # Both regions of the account: the replica instance is created first, in the same run.
+        (Scope(accounts=(A,)), False, False),
+        # The replica is deployed already: the primary region alone is fine.
+        (Scope(regions=("us-east-1",)), True, False),
+    ],
+)
+def test_a_primary_instance_needs_its_replica_deployed_or_in_the_same_run(
+    tmp_path: Any, scope: Scope, replica_deployed: bool, blocked: bool
+) -> None:
+    from stacksets.staged import narrow_rollout
+
+    _, desired = environment(tmp_path)
+    replica, primary = desired
+    plans = (
+        plan_stack_set(replica, observed(replica) if replica_deployed else None),
+        plan_stack_set(primary, None),
+    )
+    narrowed = narrow_rollout(plans, scope)
+    assert narrowed[0].blockers == ()
+    if blocked:
+        (reason,) = narrowed[1].blockers
+        assert f"creates the primary instance of {A}, {B}, {C}" in reason
+        assert "add us-west-2 to --regions" in reason
+    else:
+        assert narrowed[1].blockers == ()
+    assert [n.instances.add for n in narrowed] == [narrow(p, scope).instances.add for p in plans]

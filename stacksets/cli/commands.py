@@ -37,7 +37,7 @@ from ..outputs import collect_outputs
 from ..planview import instance_region, plan_to_json, render_plan
 from ..preflight import preflight
 from ..rollout import deploy, plan_rollout
-from ..staged import narrow, planned_waves, wave_scopes
+from ..staged import narrow_rollout, planned_waves, wave_scopes
 from ..toolkit import Tools
 from .context import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, Context
 from .local import cmd_local
@@ -72,7 +72,7 @@ def _staged(ctx: Context, plans: Sequence[StackSetPlan], env: Environment) -> tu
     with the environment's waves (``deployment.waves``) to show."""
     scope = ctx.scope
     if scope is not None:
-        return tuple(narrow(p, scope) for p in plans)
+        return narrow_rollout(plans, scope)
     return planned_waves(plans, _waves(ctx, env)) if _waves(ctx, env) else tuple(plans)
 
 
