@@ -190,12 +190,23 @@ class Environment:
                 regions[kind] = region
         if len(regions) == 2:
             primary, replica = regions["primary"], regions["replica"]
-            if self.replication and primary == replica:
+            if primary == replica and self.replication:
                 problems.add(
                     "replica_region",
                     (
                         f"replication is on but both regions are {primary}",
                         "choose a different replica_region (cross-region replication needs two regions)",
+                    ),
+                )
+            elif primary == replica:
+                # Both stacks export the same names (SpaIndexDocument, SpaErrorDocument) and publish
+                # the same SSM parameters: in one region of one account the second stack fails.
+                problems.add(
+                    "replica_region",
+                    (
+                        f"both regions are {primary}: the primary and replica stacks would export the "
+                        "same names and publish the same SSM parameters in one region",
+                        "choose a different replica_region",
                     ),
                 )
             elif v.partition_of(primary) != v.partition_of(replica):

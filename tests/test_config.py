@@ -57,6 +57,9 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("bad replica region", setter(f"{P}.replica_region", "mars-1"), f"{P}.replica_region", "not an AWS region"),
     ("equal regions with replication", setter(f"{P}.replica_region", "us-east-1"), f"{P}.replica_region",
      "both regions are us-east-1"),
+    # Without replication too: both stacks would export the same names in one region.
+    ("equal regions without replication", setter("environments.dev.replica_region", "us-east-1"),
+     "environments.dev.replica_region", "the primary and replica stacks would export the same names"),
     ("regions in two partitions", setter(f"{P}.replica_region", "cn-north-1"), f"{P}.replica_region",
      "different AWS partitions"),
     ("account id of 11 digits", setter(f"{P}.deployment.accounts", ["12345678901"]),
@@ -290,9 +293,13 @@ def test_bucket_names_are_valid_exactly_when_short_enough(
 def test_config_accepts_a_name_iff_every_bucket_name_fits(prefix: str, env_name: str, region: str) -> None:
     data = example_data()
     data["name_prefix"] = prefix
-    data["environments"] = {env_name: {**data["environments"]["dev"], "primary_region": region}}
+    # The replica region differs from the primary one (equal regions are refused on their own).
+    replica = "us-west-2" if region != "us-west-2" else "us-east-1"
+    data["environments"] = {
+        env_name: {**data["environments"]["dev"], "primary_region": region, "replica_region": replica}
+    }
     longest = max(
-        len(bucket_name_for_region(prefix, env_name, p, "1" * 12, region if not p.is_backup else "us-west-2"))
+        len(bucket_name_for_region(prefix, env_name, p, "1" * 12, region if not p.is_backup else replica))
         for p in Purpose
     )
     try:
