@@ -21,6 +21,7 @@ import botocore.session
 from botocore.config import Config as BotocoreConfig
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
+from botocore.hooks import HierarchicalEmitter
 from botocore.utils import parse_timestamp
 
 from appstorage.validators import partition_of
@@ -139,16 +140,25 @@ class ClientFactory:
         self.role_session_name = role_session_name
         self.hooks = hooks
         self._clients: dict[tuple[str, str, str | None], Any] = {}
-        self._sessions: dict[tuple[str, str], boto3.Session] = {}
+        self._sessions: dict[tuple[str, str], botocore.session.Session] = {}
         self._caller: str | None = caller_account
         #: guards ``_locks`` only; each client, session and the caller's account has its own lock
         self._lock = threading.Lock()
         self._locks: dict[tuple[str | None, ...], threading.RLock] = {}
         #: roles that could not be assumed (access denied): asked once per run, not per read
         self._refused: dict[tuple[str, str], ClientError] = {}
-        #: the service models, loaded once for all assumed-role sessions (its cache is a dict:
-        #: loading the same model from two threads at once at worst loads it twice)
-        self._loader = botocore.session.Session().get_component("data_loader")
+        # What every assumed-role session shares, set up once: the event handlers botocore and
+        # boto3 register on a new session (about 130; registering them again per account cost
+        # about a third of the CPU of an account's reads), and the service models (one loader:
+        # each new session would read and parse them again, about 0.15 s of CPU per account).
+        # After this the emitter is only read (emitted on and copied into each new client, which
+        # registers its own handlers on its copy), and the sessions make their clients one at a
+        # time (see client()), so no two threads use the shared parts at once.
+        self._member_events = HierarchicalEmitter()
+        template = botocore.session.Session(event_hooks=self._member_events)  # botocore's handlers
+        boto3.Session(botocore_session=template)  # boto3's (S3 transfer methods, ...), its user agent
+        self._member_template = template
+        self._loader = template.get_component("data_loader")
 
     # ------------------------------------------------------------------ generic
 
@@ -157,8 +167,11 @@ class ClientFactory:
 
         Safe to call from several threads: clients are thread-safe, sessions are not. Each client
         is made once, under a lock of its own (service, Region, account), so that two accounts'
-        clients (and their AssumeRole calls) are made at the same time while a second caller of
-        the same client waits for the first; the caller's session makes clients under one lock.
+        AssumeRole calls are made at the same time while a second caller of the same client waits
+        for the first. The clients themselves are made one at a time: the caller's session's under
+        one lock, the assumed-role sessions' (which share an event emitter and a loader) under
+        another. Making a client sends nothing (it is CPU only, held under the interpreter lock
+        anyway), so this costs no waiting on the network.
         """
         if account is not None and account == self.caller_account():
             account = None
@@ -172,9 +185,11 @@ class ClientFactory:
                     with self._lock_for(("session",)):
                         client = self._new_client(self.session, service, region)
                 else:
-                    session = self._assumed(account, role_name, region)
-                    with self._lock_for(("session", account, role_name)):
-                        client = self._new_client(session, service, region)
+                    member = self._assumed(account, role_name, region)
+                    with self._lock_for(("member sessions",)):
+                        client = member.create_client(
+                            service, region_name=region, endpoint_url=self.endpoint_url, config=self.config
+                        )
                 for hook in self.hooks:
                     hook(client)
                 self._clients[key] = client
@@ -209,7 +224,7 @@ class ClientFactory:
     def role_arn(self, account: str, role_name: str, region: str) -> str:
         return f"arn:{partition_of(region)}:iam::{account}:role/{role_name}"
 
-    def _assumed(self, account: str, role_name: str, region: str) -> boto3.Session:
+    def _assumed(self, account: str, role_name: str, region: str) -> botocore.session.Session:
         """A session on the role in ``account`` whose credentials refresh themselves: botocore's
         :class:`~botocore.credentials.RefreshableCredentials` call AssumeRole again when they are
         within 15 minutes of expiry (10: blocking), so clients cached for the whole run keep
@@ -229,7 +244,7 @@ class ClientFactory:
                     self._refused[key] = exc
                 raise
 
-    def _assume(self, key: tuple[str, str], region: str) -> boto3.Session:
+    def _assume(self, key: tuple[str, str], region: str) -> botocore.session.Session:
         account, role_name = key
         role_arn = self.role_arn(account, role_name, region)
 
@@ -255,13 +270,19 @@ class ClientFactory:
             method="sts-assume-role",
             time_fetcher=self.now,
         )
-        core = botocore.session.Session()
-        # One loader for every account's session: each new botocore session would otherwise read
-        # and parse the service models again (about 0.15 s of CPU per account, measured).
+        # The handlers and the models every account shares (see __init__); clients are made with
+        # botocore's create_client, as boto3.Session.client does (a boto3.Session per account would
+        # register boto3's handlers on the shared emitter again each time).
+        core = botocore.session.Session(event_hooks=self._member_events, include_builtin_handlers=False)
         core.register_component("data_loader", self._loader)
+        template = self._member_template
+        core.user_agent_name = template.user_agent_name
+        core.user_agent_version = template.user_agent_version
+        core.user_agent_extra = template.user_agent_extra
+        core.set_config_variable("region", region)
         core._credentials = credentials  # type: ignore[attr-defined]  # botocore's documented pattern
-        self._sessions[key] = boto3.Session(botocore_session=core, region_name=region)
-        return self._sessions[key]
+        self._sessions[key] = core
+        return core
 
     # ------------------------------------------------------------------ typed helpers
 
