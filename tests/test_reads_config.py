@@ -48,3 +48,34 @@ def test_refused_values_name_the_field(value: Any, said: str) -> None:
         _dev(value)
     text = str(err.value)
     assert "read_concurrency" in text and said in text
+
+
+def test_the_command_line_replaces_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stacksets.cli.context as context
+    from tests.faults import run_cli
+
+    seen: list[int] = []
+    real = context.environment_tools
+
+    def spy(factory: Any, config: Any, env: Any, **kwargs: Any) -> Any:
+        seen.append(env.deployment.read_concurrency)
+        return real(factory, config, env, **kwargs)
+
+    monkeypatch.setattr(context, "environment_tools", spy)
+    # An endpoint nothing listens on: the tools are made, then the first call fails (exit 1).
+    code, _, err = run_cli("http://127.0.0.1:9", "plan", "--env", "dev", "--read-concurrency", "5")
+    assert code == 1, err
+    assert seen == [5]
+
+
+@pytest.mark.parametrize("value", ["0", "65", "x", "-1"])
+def test_the_command_line_value_is_checked_before_any_call(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.faults import run_cli
+
+    code, _, _ = run_cli("http://127.0.0.1:9", "plan", "--env", "dev", f"--read-concurrency={value}")
+    assert code == 2
+    # argparse's own usage error, on stderr
+    said = f"--read-concurrency: {value!r} is not a whole number from 1 to {MAX_READ_CONCURRENCY}"
+    assert said in capsys.readouterr().err

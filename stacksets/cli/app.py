@@ -17,6 +17,7 @@ import boto3
 from rich.console import Console
 
 from appstorage.config import Config, Environment, load_config
+from appstorage.deployment import MAX_READ_CONCURRENCY
 
 from ..compat import for_endpoint
 from ..operations import Runtime
@@ -35,6 +36,13 @@ __all__ = ["FORMATS", "MARKDOWN_COMMANDS", "build_parser", "main"]
 #: The output formats (``--format``), and the commands that print Markdown.
 FORMATS = ("text", "json", "markdown")
 MARKDOWN_COMMANDS = ("plan", "status", "outputs", "drift", "dr-check")
+
+
+def _read_concurrency(text: str) -> int:
+    """``--read-concurrency``: a whole number in deployment.read_concurrency's range."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_READ_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_READ_CONCURRENCY}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-outputs",
         action="store_true",
         help="deploy: do not read the outputs after the rollout (the outputs command reads them)",
+    )
+    common.add_argument(
+        "--read-concurrency",
+        type=_read_concurrency,
+        help=f"member-account reads at a time, 1-{MAX_READ_CONCURRENCY} (default: its deployment setting)",
     )
     common.add_argument(
         "--max-attempts",

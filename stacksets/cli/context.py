@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -70,7 +71,13 @@ class Context:
     template_limit: int = TEMPLATE_BODY_LIMIT
 
     def tools(self, env: Environment) -> Tools:
-        """The environment's stack sets and the collaborators of the actions on them."""
+        """The environment's stack sets and the collaborators of the actions on them
+        (``--read-concurrency`` replaces the environment's ``deployment.read_concurrency``)."""
+        workers = getattr(self.args, "read_concurrency", None)
+        if workers is not None:
+            env = dataclasses.replace(
+                env, deployment=dataclasses.replace(env.deployment, read_concurrency=workers)
+            )
         return environment_tools(
             self.factory,
             self.config,
