@@ -3,10 +3,12 @@ least-squares line through wall time and calls against the account count, extrap
 ``--target`` accounts (1,000 by default). The fit uses the sizes below the target only, so a
 measured target size checks the extrapolation.
 
-Summary columns: "calls x latency s" is the forwarder's delay summed over the calls (the network
-wait when every call is sequential, which "peak in flight" 1 shows); "moto s" the time moto took
-to answer, summed; "rest s" the wall time left: the deployer's own work (templates, planning,
-creating boto3 clients, botocore) and the forwarder's.
+Summary columns: "CPU s" is the CPU time of the benchmark's process during the deploy (the
+deployer's and the forwarder's; moto's too unless it ran with --moto-process); "calls x latency
+s" is the forwarder's delay summed over the calls (the network wait when every call is
+sequential, which "peak in flight" 1 shows); "moto s" the time moto took to answer, summed;
+"rest s" the wall time left: the deployer's own work (templates, planning, creating boto3
+clients, botocore) and the forwarder's.
 
     .venv/bin/python benchmarks/report.py benchmarks/results/*.json [--markdown] [--target 1000]
 
@@ -74,6 +76,7 @@ def summary_rows(records: list[dict[str, Any]]) -> list[list[str]]:
                 f"{r['latency_ms']:g}",
                 r["scenario"],
                 f"{r['wall_s']:.1f}",
+                f"{r['cpu_s']:.1f}",
                 str(r["calls"]),
                 f"{r['calls_per_account']:.2f}",
                 str(r["admin_requests"]),
@@ -95,6 +98,7 @@ SUMMARY_COLUMNS = (
     "latency ms",
     "scenario",
     "wall s",
+    "CPU s",
     "calls",
     "calls/account",
     "admin calls",
@@ -163,6 +167,8 @@ COMPARE_COLUMNS = (
     "scenario",
     "wall s before",
     "wall s after",
+    "CPU s before",
+    "CPU s after",
     "calls before",
     "calls after",
     "calls/account before",
@@ -195,6 +201,8 @@ def compare_rows(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> l
                 r["scenario"],
                 f"{b['wall_s']:.1f}",
                 f"{r['wall_s']:.1f}",
+                f"{b['cpu_s']:.1f}",
+                f"{r['cpu_s']:.1f}",
                 str(b["calls"]),
                 str(r["calls"]),
                 f"{b['calls_per_account']:.2f}",
