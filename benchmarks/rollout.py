@@ -33,14 +33,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import logging
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,7 +53,7 @@ from report import print_report
 
 from appstorage.config import bundled_example_path, load_config
 from stacksets.cli import main
-from stacksets.local import LOCAL_CREDENTIALS, local_session, seed
+from stacksets.local import LOCAL_CREDENTIALS, local_session, run_local_server, seed
 from stacksets.session import CallLog, ClientFactory
 
 #: The calls that start a StackSet operation (or create a stack set).
@@ -110,23 +108,10 @@ def moto_server(*, separate: bool = False, aws_instance_parameters: bool = False
             child.terminate()
             child.wait(30)
         return
-    from moto.server import ThreadedMotoServer
-
-    from stacksets.emulator import register_models
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    logging.getLogger("moto").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="moto")
-    server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    register_models()
     if aws_instance_parameters:
-        moto_reports_parameters_as_sent()
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+        moto_reports_parameters_as_sent()  # a class-level patch: applies to the server started next
+    with run_local_server() as url:  # the server --local embeds (stacksets.local)
+        yield url
 
 
 def serve_moto(aws_instance_parameters: bool) -> int:
